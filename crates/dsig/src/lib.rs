@@ -1,0 +1,1 @@
+//! XML-DSig verification and signing.

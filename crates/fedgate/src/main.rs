@@ -1,0 +1,42 @@
+//! `fedgate`: the command-line entry point.
+//!
+//! Exit codes are a contract shared by every subcommand: 0 success (valid / allow),
+//! 1 a negative decision (invalid response / deny), 2 a usage or input-file error.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "fedgate", version, about = "Self-hosted, AWS-compatible SAML 2.0 federation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Diagnose SAML documents offline.
+    #[command(subcommand)]
+    Saml(cmd::saml::SamlCommand),
+    /// Work with IAM policies offline.
+    #[command(subcommand)]
+    Policy(cmd::policy::PolicyCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help/version on stdout with exit 0, usage errors with exit 2.
+            let _ = err.print();
+            return if err.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    match cli.command {
+        Command::Saml(command) => cmd::saml::run(command),
+        Command::Policy(command) => cmd::policy::run(command),
+    }
+}

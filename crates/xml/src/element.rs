@@ -1,0 +1,137 @@
+//! Downward-only navigation over an element, and text reading that cannot be truncated.
+
+use std::borrow::Cow;
+
+use crate::Error;
+
+/// An element of a parsed document.
+///
+/// Deliberately offers no way up the tree (no parent, no siblings): code that is handed the
+/// element a signature covers can only read what lies inside it.
+#[derive(Clone, Copy)]
+pub struct Element<'a, 'input> {
+    node: roxmltree::Node<'a, 'input>,
+}
+
+impl std::fmt::Debug for Element<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Element({:?})", self.node.tag_name())
+    }
+}
+
+impl<'a, 'input> Element<'a, 'input> {
+    /// Wraps a roxmltree element node.
+    ///
+    /// INVARIANT: `node` is an element; [`Element::from_node`] is the checked form.
+    pub(crate) fn new(node: roxmltree::Node<'a, 'input>) -> Self {
+        debug_assert!(node.is_element());
+        Self { node }
+    }
+
+    /// Wraps `node` if it is an element.
+    pub fn from_node(node: roxmltree::Node<'a, 'input>) -> Option<Self> {
+        node.is_element().then_some(Self { node })
+    }
+
+    /// The underlying node (for canonicalization and signature processing).
+    pub fn node(&self) -> roxmltree::Node<'a, 'input> {
+        self.node
+    }
+
+    /// The namespace URI of the element, if any.
+    pub fn namespace(&self) -> Option<&'a str> {
+        self.node.tag_name().namespace()
+    }
+
+    /// The local name of the element.
+    pub fn local_name(&self) -> &'a str {
+        self.node.tag_name().name()
+    }
+
+    /// Whether the element is `{namespace}local_name`.
+    pub fn is(&self, namespace: &str, local_name: &str) -> bool {
+        self.local_name() == local_name && self.namespace() == Some(namespace)
+    }
+
+    /// The value of the unqualified attribute `name`.
+    pub fn attribute(&self, name: &str) -> Option<&'a str> {
+        self.node.attribute(name)
+    }
+
+    /// The value of the attribute `{namespace}name`.
+    pub fn attribute_ns(&self, namespace: &str, name: &str) -> Option<&'a str> {
+        self.node.attribute((namespace, name))
+    }
+
+    /// Child elements in document order (text, comments and processing instructions skipped).
+    pub fn children(&self) -> Children<'a, 'input> {
+        Children { inner: self.node.children() }
+    }
+
+    /// Child elements named `{namespace}local_name`.
+    pub fn children_named<'n>(
+        &self,
+        namespace: &'n str,
+        local_name: &'n str,
+    ) -> impl Iterator<Item = Element<'a, 'input>> + 'n
+    where
+        'a: 'n,
+        'input: 'n,
+    {
+        self.children().filter(move |child| child.is(namespace, local_name))
+    }
+
+    /// The first child element named `{namespace}local_name`.
+    pub fn first_child_named(&self, namespace: &str, local_name: &str) -> Option<Element<'a, 'input>> {
+        self.children().find(|child| child.is(namespace, local_name))
+    }
+
+    /// Every descendant element (not including this one), in document order.
+    pub fn descendants(&self) -> impl Iterator<Item = Element<'a, 'input>> {
+        self.node.descendants().skip(1).filter_map(Element::from_node)
+    }
+
+    /// The whole text content of an element that must hold only text.
+    ///
+    /// All text nodes are concatenated, so a comment or processing instruction inside the
+    /// value (`alice@example.com<!---->.evil`) can never cut it short: the result is exactly
+    /// the text that exclusive canonicalization without comments signs. Leading and trailing
+    /// white space is kept; callers decide whether to trim.
+    ///
+    /// # Errors
+    /// [`Error::UnexpectedChildElement`] when the element contains an element.
+    pub fn text(&self) -> Result<Cow<'a, str>, Error> {
+        let mut text: Option<Cow<'a, str>> = None;
+        for child in self.node.children() {
+            if child.is_element() {
+                return Err(Error::UnexpectedChildElement { parent: self.local_name().to_owned() });
+            }
+            if let Some(part) = child.text().filter(|_| child.is_text()) {
+                text = Some(match text {
+                    None => Cow::Borrowed(part),
+                    Some(previous) => Cow::Owned(previous.into_owned() + part),
+                });
+            }
+        }
+        Ok(text.unwrap_or(Cow::Borrowed("")))
+    }
+
+    /// Byte range of the element in the original input.
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.node.range()
+    }
+}
+
+/// Iterator over child elements.
+#[derive(Debug, Clone)]
+pub struct Children<'a, 'input> {
+    inner: roxmltree::Children<'a, 'input>,
+}
+
+impl<'a, 'input> Iterator for Children<'a, 'input> {
+    type Item = Element<'a, 'input>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner.by_ref().find_map(Element::from_node)
+    }
+}
