@@ -1,0 +1,210 @@
+//! Trusted verification keys, taken from IdP metadata or configured certificates.
+
+use aws_lc_rs::signature::{self, ParsedPublicKey, VerificationAlgorithm};
+
+use crate::{Error, SignatureAlgorithm};
+
+/// The smallest RSA modulus accepted, in bits (NIST SP 800-131A; SAML IdPs have used 2048
+/// bits by default for over a decade).
+pub const MIN_RSA_BITS: usize = 2048;
+
+/// The kind of a trusted key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// RSA with the modulus length in bits.
+    Rsa {
+        /// Modulus length in bits.
+        bits: usize,
+    },
+    /// ECDSA on P-256.
+    EcP256,
+    /// ECDSA on P-384.
+    EcP384,
+    /// ECDSA on P-521.
+    EcP521,
+}
+
+/// A public key the caller trusts, parsed once for every hash it may be used with.
+///
+/// INVARIANT: RSA keys are at least [`MIN_RSA_BITS`] long; construction fails otherwise.
+#[derive(Clone)]
+pub struct TrustedKey {
+    kind: KeyKind,
+    /// The certificate the key came from, if any: compared byte for byte with a certificate
+    /// in a message's `KeyInfo` (to diagnose, never to trust).
+    certificate_der: Option<Vec<u8>>,
+    /// Parsed keys by hash: SHA-1, SHA-256, SHA-384, SHA-512 (None where the pair is not
+    /// supported, e.g. ECDSA P-384 with SHA-1).
+    parsed: [Option<ParsedPublicKey>; 4],
+}
+
+impl std::fmt::Debug for TrustedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrustedKey")
+            .field("kind", &self.kind)
+            .field("has_certificate", &self.certificate_der.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+const RSA_ALGORITHMS: [&dyn VerificationAlgorithm; 4] = [
+    &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+    &signature::RSA_PKCS1_2048_8192_SHA256,
+    &signature::RSA_PKCS1_2048_8192_SHA384,
+    &signature::RSA_PKCS1_2048_8192_SHA512,
+];
+const P256_ALGORITHMS: [Option<&dyn VerificationAlgorithm>; 4] = [
+    Some(&signature::ECDSA_P256_SHA1_ASN1),
+    Some(&signature::ECDSA_P256_SHA256_ASN1),
+    Some(&signature::ECDSA_P256_SHA384_ASN1),
+    Some(&signature::ECDSA_P256_SHA512_ASN1),
+];
+const P384_ALGORITHMS: [Option<&dyn VerificationAlgorithm>; 4] = [
+    None,
+    Some(&signature::ECDSA_P384_SHA256_ASN1),
+    Some(&signature::ECDSA_P384_SHA384_ASN1),
+    Some(&signature::ECDSA_P384_SHA512_ASN1),
+];
+const P521_ALGORITHMS: [Option<&dyn VerificationAlgorithm>; 4] = [
+    Some(&signature::ECDSA_P521_SHA1_ASN1),
+    Some(&signature::ECDSA_P521_SHA256_ASN1),
+    Some(&signature::ECDSA_P521_SHA384_ASN1),
+    Some(&signature::ECDSA_P521_SHA512_ASN1),
+];
+
+impl TrustedKey {
+    /// A key from a DER X.509 certificate. Validity periods and chains are not checked: SAML
+    /// metadata trust is key-based.
+    ///
+    /// # Errors
+    /// [`Error::KeyInvalid`] for an unreadable certificate or an unsupported key type,
+    /// [`Error::KeyTooWeak`] for RSA keys under 2048 bits.
+    pub fn from_certificate_der(der: &[u8]) -> Result<Self, Error> {
+        let (rest, certificate) = x509_parser::parse_x509_certificate(der)
+            .map_err(|error| Error::KeyInvalid { detail: format!("certificate: {error}") })?;
+        if !rest.is_empty() {
+            return Err(Error::KeyInvalid { detail: "trailing data after the certificate".to_owned() });
+        }
+        let mut key = Self::from_spki_der(certificate.tbs_certificate.subject_pki.raw)?;
+        key.certificate_der = Some(der.to_vec());
+        Ok(key)
+    }
+
+    /// A key from a DER `SubjectPublicKeyInfo`.
+    ///
+    /// # Errors
+    /// As [`TrustedKey::from_certificate_der`].
+    pub fn from_spki_der(spki: &[u8]) -> Result<Self, Error> {
+        let (_, info) = <x509_parser::x509::SubjectPublicKeyInfo<'_> as x509_parser::prelude::FromDer<'_, x509_parser::error::X509Error>>::from_der(spki)?;
+        let parsed_key = info
+            .parsed()
+            .map_err(|error| Error::KeyInvalid { detail: format!("public key: {error}") })?;
+        match parsed_key {
+            x509_parser::public_key::PublicKey::RSA(rsa) => {
+                let bits = rsa.key_size();
+                if bits < MIN_RSA_BITS {
+                    return Err(Error::KeyTooWeak { bits });
+                }
+                let mut parsed: [Option<ParsedPublicKey>; 4] = Default::default();
+                for (slot, algorithm) in parsed.iter_mut().zip(RSA_ALGORITHMS) {
+                    *slot = Some(parse(algorithm, spki)?);
+                }
+                Ok(Self { kind: KeyKind::Rsa { bits }, certificate_der: None, parsed })
+            }
+            x509_parser::public_key::PublicKey::EC(_) => {
+                for (kind, algorithms) in [
+                    (KeyKind::EcP256, P256_ALGORITHMS),
+                    (KeyKind::EcP384, P384_ALGORITHMS),
+                    (KeyKind::EcP521, P521_ALGORITHMS),
+                ] {
+                    let Some(Some(probe)) = algorithms.get(1) else { continue };
+                    if ParsedPublicKey::new(*probe, spki).is_err() {
+                        continue;
+                    }
+                    let mut parsed: [Option<ParsedPublicKey>; 4] = Default::default();
+                    for (slot, algorithm) in parsed.iter_mut().zip(algorithms) {
+                        *slot = algorithm.map(|algorithm| parse(algorithm, spki)).transpose()?;
+                    }
+                    return Ok(Self { kind, certificate_der: None, parsed });
+                }
+                Err(Error::KeyInvalid { detail: "unsupported elliptic curve".to_owned() })
+            }
+            _ => Err(Error::KeyInvalid { detail: "only RSA and ECDSA keys are supported".to_owned() }),
+        }
+    }
+
+    /// The kind and size of the key.
+    pub fn kind(&self) -> KeyKind {
+        self.kind
+    }
+
+    /// The DER certificate the key came from, if it came from one.
+    pub fn certificate_der(&self) -> Option<&[u8]> {
+        self.certificate_der.as_deref()
+    }
+
+    /// Verifies `signature` (XML-DSig form: raw `r‖s` for ECDSA) over `message`.
+    pub(crate) fn verify(&self, algorithm: SignatureAlgorithm, message: &[u8], signature_value: &[u8]) -> bool {
+        let is_rsa_key = matches!(self.kind, KeyKind::Rsa { .. });
+        if algorithm.is_rsa() != is_rsa_key {
+            return false;
+        }
+        let Some(Some(key)) = self.parsed.get(algorithm.hash_index()) else { return false };
+        if is_rsa_key {
+            return key.verify_sig(message, signature_value).is_ok();
+        }
+        match fixed_to_asn1(signature_value) {
+            Some(der) => key.verify_sig(message, &der).is_ok(),
+            None => false,
+        }
+    }
+}
+
+fn parse(algorithm: &'static dyn VerificationAlgorithm, spki: &[u8]) -> Result<ParsedPublicKey, Error> {
+    ParsedPublicKey::new(algorithm, spki).map_err(|error| Error::KeyInvalid { detail: format!("public key: {error}") })
+}
+
+impl From<x509_parser::nom::Err<x509_parser::error::X509Error>> for Error {
+    fn from(error: x509_parser::nom::Err<x509_parser::error::X509Error>) -> Self {
+        Self::KeyInvalid { detail: format!("public key info: {error}") }
+    }
+}
+
+/// Converts an XML-DSig ECDSA signature (`r‖s`, each half the same length) into the DER
+/// `ECDSA-Sig-Value` aws-lc-rs verifies; `None` for an odd or empty length.
+fn fixed_to_asn1(fixed: &[u8]) -> Option<Vec<u8>> {
+    if fixed.is_empty() || fixed.len() % 2 != 0 || fixed.len() > 2 * 66 {
+        return None;
+    }
+    let (r, s) = fixed.split_at(fixed.len() / 2);
+    let mut body = Vec::with_capacity(fixed.len() + 8);
+    der_integer(r, &mut body);
+    der_integer(s, &mut body);
+    let mut out = Vec::with_capacity(body.len() + 3);
+    out.push(0x30);
+    der_length(body.len(), &mut out);
+    out.extend_from_slice(&body);
+    Some(out)
+}
+
+fn der_integer(unsigned_be: &[u8], out: &mut Vec<u8>) {
+    let first_nonzero = unsigned_be.iter().position(|&b| b != 0).unwrap_or(unsigned_be.len());
+    let digits = unsigned_be.get(first_nonzero..).unwrap_or_default();
+    let needs_pad = digits.first().is_none_or(|&b| b & 0x80 != 0);
+    out.push(0x02);
+    der_length(digits.len() + usize::from(needs_pad), out);
+    if needs_pad {
+        out.push(0);
+    }
+    out.extend_from_slice(digits);
+}
+
+fn der_length(len: usize, out: &mut Vec<u8>) {
+    // Lengths here are at most 2 * (66 + 3) + 2 bytes: one or two length octets.
+    if len < 0x80 {
+        out.push(u8::try_from(len).unwrap_or(0));
+    } else {
+        out.push(0x81);
+        out.push(u8::try_from(len).unwrap_or(0xff));
+    }
+}

@@ -1,0 +1,123 @@
+//! SAML bindings: HTTP-POST (base64) and HTTP-Redirect (raw DEFLATE, then base64).
+
+use std::io::Read as _;
+
+use base64::Engine as _;
+
+use crate::Error;
+
+/// Largest decoded message accepted by default: the XML byte limit of
+/// [`fedgate_xml::Limits::default`].
+pub const DEFAULT_MAX_DECODED: usize = 1024 * 1024;
+
+/// Decodes an HTTP-POST `SAMLResponse` value: standard base64, white space allowed anywhere
+/// (IdPs wrap lines at 64 or 76 characters).
+///
+/// # Errors
+/// [`Error::InputTooLarge`] before decoding when the encoded form could exceed
+/// `max_decoded`; [`Error::Base64Invalid`]; [`Error::XmlMalformed`] when not UTF-8.
+pub fn decode_post(encoded: &str, max_decoded: usize) -> Result<String, Error> {
+    let bytes = decode_base64(encoded, max_decoded)?;
+    utf8(bytes)
+}
+
+/// Decodes an HTTP-Redirect `SAMLRequest`/`SAMLResponse` value: base64 of raw DEFLATE
+/// (RFC 1951, no zlib header), inflated to at most `max_decoded` bytes.
+///
+/// # Errors
+/// As [`decode_post`], plus [`Error::DeflateInvalid`] when the data does not inflate or
+/// inflates beyond `max_decoded` (a decompression bomb).
+pub fn decode_redirect(encoded: &str, max_decoded: usize) -> Result<String, Error> {
+    let compressed = decode_base64(encoded, max_decoded)?;
+    utf8(inflate(&compressed, max_decoded)?)
+}
+
+/// Inflates raw DEFLATE data to at most `max` bytes.
+///
+/// # Errors
+/// [`Error::DeflateInvalid`] for corrupt data or output beyond `max`.
+pub fn inflate(compressed: &[u8], max: usize) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::new();
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    flate2::read::DeflateDecoder::new(compressed)
+        .take(limit)
+        .read_to_end(&mut out)
+        .map_err(|error| Error::DeflateInvalid { detail: error.to_string() })?;
+    if out.len() > max {
+        return Err(Error::DeflateInvalid { detail: format!("inflates to more than {max} bytes") });
+    }
+    Ok(out)
+}
+
+fn decode_base64(encoded: &str, max_decoded: usize) -> Result<Vec<u8>, Error> {
+    // Base64 is 4/3 of the payload; allow for line breaks on top. Checked before any work.
+    let limit = max_decoded.saturating_mul(3).saturating_div(2).saturating_add(1024);
+    if encoded.len() > limit {
+        return Err(Error::InputTooLarge { size: encoded.len(), limit });
+    }
+    let compact: Vec<u8> = encoded.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD.decode(compact).map_err(|_| Error::Base64Invalid)?;
+    if bytes.len() > max_decoded {
+        return Err(Error::InputTooLarge { size: bytes.len(), limit: max_decoded });
+    }
+    Ok(bytes)
+}
+
+fn utf8(bytes: Vec<u8>) -> Result<String, Error> {
+    String::from_utf8(bytes).map_err(|error| Error::XmlMalformed { detail: format!("not UTF-8: {error}") })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    fn deflate(data: &[u8]) -> String {
+        let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(data).unwrap();
+        base64::engine::general_purpose::STANDARD.encode(encoder.finish().unwrap())
+    }
+
+    #[test]
+    fn decodes_wrapped_base64() {
+        let encoded = "PHNhbWxwOlJl\r\n c3BvbnNlLz4=";
+        assert_eq!(decode_post(encoded, 1000).unwrap(), "<samlp:Response/>");
+    }
+
+    #[test]
+    fn rejects_invalid_base64() {
+        assert_eq!(decode_post("not base64!", 1000), Err(Error::Base64Invalid));
+    }
+
+    #[test]
+    fn rejects_oversized_input_before_decoding() {
+        let encoded = "A".repeat(10_000);
+        assert!(matches!(decode_post(&encoded, 1000), Err(Error::InputTooLarge { .. })));
+    }
+
+    #[test]
+    fn rejects_non_utf8() {
+        let encoded = base64::engine::general_purpose::STANDARD.encode([0x3c, 0xff, 0xfe]);
+        assert!(matches!(decode_post(&encoded, 1000), Err(Error::XmlMalformed { .. })));
+    }
+
+    #[test]
+    fn inflates_redirect_messages() {
+        assert_eq!(decode_redirect(&deflate(b"<a/>"), 1000).unwrap(), "<a/>");
+    }
+
+    #[test]
+    fn rejects_decompression_bomb() {
+        let bomb = deflate(&vec![b'a'; 10 * 1024 * 1024]);
+        assert!(bomb.len() < 50_000);
+        let err = decode_redirect(&bomb, DEFAULT_MAX_DECODED).unwrap_err();
+        assert!(matches!(err, Error::DeflateInvalid { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn rejects_corrupt_deflate() {
+        let encoded = base64::engine::general_purpose::STANDARD.encode([0xff; 16]);
+        assert!(matches!(decode_redirect(&encoded, 1000), Err(Error::DeflateInvalid { .. })));
+    }
+}

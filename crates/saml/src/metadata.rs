@@ -1,0 +1,167 @@
+//! Identity-provider metadata: `md:EntityDescriptor` and `md:EntitiesDescriptor`.
+//!
+//! Only what verification needs is read: the entity ID, the signing certificates of the
+//! `IDPSSODescriptor` (`KeyDescriptor use="signing"` or without `use`; several for key
+//! rotation) and `validUntil`. Metadata is configuration an administrator uploads: its own
+//! signature is not checked here.
+
+use fedgate_dsig::{DSIG_NAMESPACE, TrustedKey, decode_base64};
+use fedgate_xml::{Document, Element, Limits};
+
+use crate::{Error, IdentityProvider, METADATA_NS, parse_date_time};
+
+/// Most entities read from one metadata document (an aggregate larger than this belongs in a
+/// metadata-query service, not in one upload).
+pub const MAX_ENTITIES: usize = 1000;
+
+/// Most signing keys per provider (AWS allows a handful for rotation).
+pub const MAX_KEYS_PER_PROVIDER: usize = 16;
+
+/// Reads every identity provider in a metadata document.
+///
+/// # Errors
+/// [`Error::MetadataInvalid`] when the document is not SAML metadata or names no identity
+/// provider; [`Error::MetadataNoSigningKey`] when a provider has no signing certificate;
+/// [`Error::Key`] when a certificate is unusable (including RSA keys under 2048 bits).
+pub fn parse_metadata(xml: &str, limits: &Limits) -> Result<Vec<IdentityProvider>, Error> {
+    let document = Document::parse(xml.trim_start_matches('\u{feff}'), limits)?;
+    let root = document.root_element();
+    let mut providers = Vec::new();
+    collect(root, None, &mut providers)?;
+    if providers.is_empty() {
+        return Err(Error::MetadataInvalid { detail: "no IDPSSODescriptor found".to_owned() });
+    }
+    Ok(providers)
+}
+
+fn collect(
+    element: Element<'_, '_>,
+    inherited_valid_until: Option<time::OffsetDateTime>,
+    providers: &mut Vec<IdentityProvider>,
+) -> Result<(), Error> {
+    let valid_until = match element.attribute("validUntil") {
+        Some(value) => Some(parse_date_time(value).ok_or_else(|| Error::MetadataInvalid {
+            detail: format!("validUntil {value:?} is not a date-time"),
+        })?),
+        None => None,
+    };
+    // The earliest validUntil of the entity and its enclosing groups applies.
+    let valid_until = match (valid_until, inherited_valid_until) {
+        (Some(own), Some(inherited)) => Some(own.min(inherited)),
+        (own, inherited) => own.or(inherited),
+    };
+    if element.is(METADATA_NS, "EntitiesDescriptor") {
+        for child in element.children() {
+            if child.is(METADATA_NS, "EntitiesDescriptor") || child.is(METADATA_NS, "EntityDescriptor") {
+                collect(child, valid_until, providers)?;
+            }
+        }
+        return Ok(());
+    }
+    if !element.is(METADATA_NS, "EntityDescriptor") {
+        return Err(Error::MetadataInvalid {
+            detail: format!("expected md:EntityDescriptor or md:EntitiesDescriptor, found <{}>", element.local_name()),
+        });
+    }
+    let entity_id = element
+        .attribute("entityID")
+        .filter(|id| !id.trim().is_empty())
+        .ok_or_else(|| Error::MetadataInvalid { detail: "EntityDescriptor without entityID".to_owned() })?;
+    for descriptor in element.children_named(METADATA_NS, "IDPSSODescriptor") {
+        if providers.len() >= MAX_ENTITIES {
+            return Err(Error::MetadataInvalid { detail: format!("more than {MAX_ENTITIES} identity providers") });
+        }
+        let keys = signing_keys(descriptor)?;
+        let provider = IdentityProvider::new(Some(entity_id.to_owned()), keys)?.with_valid_until(valid_until);
+        providers.push(provider);
+    }
+    Ok(())
+}
+
+fn signing_keys(descriptor: Element<'_, '_>) -> Result<Vec<TrustedKey>, Error> {
+    let mut keys = Vec::new();
+    for key_descriptor in descriptor.children_named(METADATA_NS, "KeyDescriptor") {
+        if key_descriptor.attribute("use").is_some_and(|usage| usage != "signing") {
+            continue;
+        }
+        let certificates = key_descriptor
+            .children_named(DSIG_NAMESPACE, "KeyInfo")
+            .flat_map(|key_info| key_info.children_named(DSIG_NAMESPACE, "X509Data").collect::<Vec<_>>())
+            .flat_map(|data| data.children_named(DSIG_NAMESPACE, "X509Certificate").collect::<Vec<_>>());
+        for certificate in certificates {
+            let der = decode_base64(&certificate.text()?)
+                .ok_or_else(|| Error::MetadataInvalid { detail: "X509Certificate is not base64".to_owned() })?;
+            if keys.len() >= MAX_KEYS_PER_PROVIDER {
+                return Err(Error::MetadataInvalid { detail: format!("more than {MAX_KEYS_PER_PROVIDER} signing keys") });
+            }
+            keys.push(TrustedKey::from_certificate_der(&der).map_err(Error::Key)?);
+        }
+    }
+    Ok(keys)
+}
+
+/// Reads a trusted key from a certificate or public key file: PEM (`CERTIFICATE` or
+/// `PUBLIC KEY`) or DER (certificate or SubjectPublicKeyInfo).
+///
+/// # Errors
+/// [`Error::Key`] when the content is none of these, or the key is unusable.
+pub fn trusted_key_from_file_content(content: &[u8]) -> Result<TrustedKey, Error> {
+    let invalid = |detail: &str| Error::Key(fedgate_dsig::Error::KeyInvalid { detail: detail.to_owned() });
+    if let Ok(text) = std::str::from_utf8(content) {
+        if let Some((label, der)) = pem_block(text) {
+            return match label {
+                "CERTIFICATE" => TrustedKey::from_certificate_der(&der).map_err(Error::Key),
+                "PUBLIC KEY" => TrustedKey::from_spki_der(&der).map_err(Error::Key),
+                _ => Err(invalid(&format!("unsupported PEM block {label:?}"))),
+            };
+        }
+        if !text.trim().is_empty() && text.trim().bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=\r\n ".contains(&b)) {
+            // A bare base64 certificate, as pasted from metadata.
+            if let Some(der) = decode_base64(text) {
+                return TrustedKey::from_certificate_der(&der).map_err(Error::Key);
+            }
+        }
+    }
+    match TrustedKey::from_certificate_der(content) {
+        Ok(key) => Ok(key),
+        Err(certificate_error @ fedgate_dsig::Error::KeyTooWeak { .. }) => Err(Error::Key(certificate_error)),
+        Err(certificate_error) => TrustedKey::from_spki_der(content).map_err(|_| Error::Key(certificate_error)),
+    }
+}
+
+/// The label and decoded body of the first PEM block in `text`.
+fn pem_block(text: &str) -> Option<(&str, Vec<u8>)> {
+    let start = text.find("-----BEGIN ")?;
+    let after_begin = text.get(start + "-----BEGIN ".len()..)?;
+    let label_end = after_begin.find("-----")?;
+    let label = after_begin.get(..label_end)?;
+    let body_start = label_end + "-----".len();
+    let end_marker = format!("-----END {label}-----");
+    let body_end = after_begin.find(&end_marker)?;
+    let body = after_begin.get(body_start..body_end)?;
+    Some((label, decode_base64(body)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_non_metadata() {
+        let err = parse_metadata("<a/>", &Limits::default()).unwrap_err();
+        assert_eq!(err.code(), "metadata_invalid");
+    }
+
+    #[test]
+    fn rejects_provider_without_signing_key() {
+        let xml = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.test"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"/></md:EntityDescriptor>"#;
+        let err = parse_metadata(xml, &Limits::default()).unwrap_err();
+        assert_eq!(err.code(), "metadata_no_signing_key");
+    }
+
+    #[test]
+    fn rejects_metadata_with_only_an_sp() {
+        let xml = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://sp.test"><md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"/></md:EntityDescriptor>"#;
+        assert_eq!(parse_metadata(xml, &Limits::default()).unwrap_err().code(), "metadata_invalid");
+    }
+}
