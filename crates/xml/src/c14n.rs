@@ -62,7 +62,8 @@ pub const EXCLUSIVE_WITH_COMMENTS: &str = "http://www.w3.org/2001/10/xml-exc-c14
 /// `Algorithm` URI of Canonical XML 1.0, without comments.
 pub const INCLUSIVE_10: &str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
 /// `Algorithm` URI of Canonical XML 1.0, with comments.
-pub const INCLUSIVE_10_WITH_COMMENTS: &str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments";
+pub const INCLUSIVE_10_WITH_COMMENTS: &str =
+    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments";
 /// `Algorithm` URI of Canonical XML 1.1, without comments.
 pub const INCLUSIVE_11: &str = "http://www.w3.org/2006/12/xml-c14n11";
 /// `Algorithm` URI of Canonical XML 1.1, with comments.
@@ -77,12 +78,26 @@ impl Algorithm {
     pub fn from_uri(uri: &str, inclusive_prefixes: Vec<String>) -> Option<Self> {
         let inclusive_only = |algorithm: Self| inclusive_prefixes.is_empty().then_some(algorithm);
         match uri {
-            EXCLUSIVE => Some(Self::Exclusive { with_comments: false, inclusive_prefixes }),
-            EXCLUSIVE_WITH_COMMENTS => Some(Self::Exclusive { with_comments: true, inclusive_prefixes }),
-            INCLUSIVE_10 => inclusive_only(Self::Inclusive10 { with_comments: false }),
-            INCLUSIVE_10_WITH_COMMENTS => inclusive_only(Self::Inclusive10 { with_comments: true }),
-            INCLUSIVE_11 => inclusive_only(Self::Inclusive11 { with_comments: false }),
-            INCLUSIVE_11_WITH_COMMENTS => inclusive_only(Self::Inclusive11 { with_comments: true }),
+            EXCLUSIVE => Some(Self::Exclusive {
+                with_comments: false,
+                inclusive_prefixes,
+            }),
+            EXCLUSIVE_WITH_COMMENTS => Some(Self::Exclusive {
+                with_comments: true,
+                inclusive_prefixes,
+            }),
+            INCLUSIVE_10 => inclusive_only(Self::Inclusive10 {
+                with_comments: false,
+            }),
+            INCLUSIVE_10_WITH_COMMENTS => inclusive_only(Self::Inclusive10 {
+                with_comments: true,
+            }),
+            INCLUSIVE_11 => inclusive_only(Self::Inclusive11 {
+                with_comments: false,
+            }),
+            INCLUSIVE_11_WITH_COMMENTS => inclusive_only(Self::Inclusive11 {
+                with_comments: true,
+            }),
             _ => None,
         }
     }
@@ -90,12 +105,26 @@ impl Algorithm {
     /// The `Algorithm` URI of this algorithm.
     pub fn uri(&self) -> &'static str {
         match self {
-            Self::Exclusive { with_comments: false, .. } => EXCLUSIVE,
-            Self::Exclusive { with_comments: true, .. } => EXCLUSIVE_WITH_COMMENTS,
-            Self::Inclusive10 { with_comments: false } => INCLUSIVE_10,
-            Self::Inclusive10 { with_comments: true } => INCLUSIVE_10_WITH_COMMENTS,
-            Self::Inclusive11 { with_comments: false } => INCLUSIVE_11,
-            Self::Inclusive11 { with_comments: true } => INCLUSIVE_11_WITH_COMMENTS,
+            Self::Exclusive {
+                with_comments: false,
+                ..
+            } => EXCLUSIVE,
+            Self::Exclusive {
+                with_comments: true,
+                ..
+            } => EXCLUSIVE_WITH_COMMENTS,
+            Self::Inclusive10 {
+                with_comments: false,
+            } => INCLUSIVE_10,
+            Self::Inclusive10 {
+                with_comments: true,
+            } => INCLUSIVE_10_WITH_COMMENTS,
+            Self::Inclusive11 {
+                with_comments: false,
+            } => INCLUSIVE_11,
+            Self::Inclusive11 {
+                with_comments: true,
+            } => INCLUSIVE_11_WITH_COMMENTS,
         }
     }
 
@@ -128,7 +157,9 @@ pub fn canonicalize(
     match node.node_type() {
         NodeType::Element | NodeType::Root => {}
         NodeType::Text | NodeType::Comment | NodeType::PI => {
-            return Err(failure("the apex of the node set must be an element or the document"));
+            return Err(failure(
+                "the apex of the node set must be an element or the document",
+            ));
         }
     }
     if exclude == Some(node.id()) {
@@ -142,11 +173,18 @@ pub fn canonicalize(
         Algorithm::Inclusive11 { .. } => Mode::Inclusive11,
     };
     let mut prefixes: Vec<&str> = Vec::new();
-    if let Algorithm::Exclusive { inclusive_prefixes, .. } = algorithm {
-        prefixes.extend(inclusive_prefixes.iter().map(|prefix| match prefix.as_str() {
-            "#default" => "",
-            other => other,
-        }));
+    if let Algorithm::Exclusive {
+        inclusive_prefixes, ..
+    } = algorithm
+    {
+        prefixes.extend(
+            inclusive_prefixes
+                .iter()
+                .map(|prefix| match prefix.as_str() {
+                    "#default" => "",
+                    other => other,
+                }),
+        );
     }
     let mut writer = Writer {
         mode,
@@ -154,7 +192,7 @@ pub fn canonicalize(
         inclusive_prefixes: prefixes,
         apex: node.id(),
         exclude,
-        position: Position::BeforeDocumentElement,
+        position: Position::Before,
         out,
         rendered: Vec::new(),
         previous_start: 0,
@@ -167,7 +205,9 @@ pub fn canonicalize(
 }
 
 fn failure(detail: &str) -> Error {
-    Error::Canonicalization { detail: detail.to_owned() }
+    Error::Canonicalization {
+        detail: detail.to_owned(),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,13 +217,13 @@ enum Mode {
     Inclusive11,
 }
 
-/// Where a comment or processing instruction sits relative to the document element; decides
-/// the line feeds around top-level ones.
+/// Where a comment or processing instruction sits relative to the document element (the
+/// first output element); decides the line feeds around top-level ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Position {
-    BeforeDocumentElement,
-    InsideDocumentElement,
-    AfterDocumentElement,
+    Before,
+    Inside,
+    After,
 }
 
 /// A namespace binding: prefix (`""` for the default namespace) and URI (`""` for
@@ -239,11 +279,11 @@ impl<'a> Writer<'a, '_> {
     fn walk<'input: 'a>(&mut self, top: Node<'a, 'input>) -> Result<(), Error> {
         let mut current = top;
         loop {
-            if self.enter(current)? {
-                if let Some(child) = self.first_included(current.first_child()) {
-                    current = child;
-                    continue;
-                }
+            if self.enter(current)?
+                && let Some(child) = self.first_included(current.first_child())
+            {
+                current = child;
+                continue;
             }
             loop {
                 self.leave(current)?;
@@ -254,13 +294,18 @@ impl<'a> Writer<'a, '_> {
                     current = sibling;
                     break;
                 }
-                current = current.parent().ok_or_else(|| failure("node outside the apex"))?;
+                current = current
+                    .parent()
+                    .ok_or_else(|| failure("node outside the apex"))?;
             }
         }
     }
 
     /// `node` or the first of its following siblings that is not the excluded subtree.
-    fn first_included<'input: 'a>(&self, node: Option<Node<'a, 'input>>) -> Option<Node<'a, 'input>> {
+    fn first_included<'input: 'a>(
+        &self,
+        node: Option<Node<'a, 'input>>,
+    ) -> Option<Node<'a, 'input>> {
         let mut node = node?;
         while Some(node.id()) == self.exclude {
             node = node.next_sibling()?;
@@ -310,13 +355,13 @@ impl<'a> Writer<'a, '_> {
     }
 
     fn before_top_level(&mut self) {
-        if self.position == Position::AfterDocumentElement {
+        if self.position == Position::After {
             self.out.push(b'\n');
         }
     }
 
     fn after_top_level(&mut self) {
-        if self.position == Position::BeforeDocumentElement {
+        if self.position == Position::Before {
             self.out.push(b'\n');
         }
     }
@@ -325,7 +370,10 @@ impl<'a> Writer<'a, '_> {
         if !node.is_element() {
             return Ok(());
         }
-        let frame = self.frames.pop().ok_or_else(|| failure("unbalanced element stack"))?;
+        let frame = self
+            .frames
+            .pop()
+            .ok_or_else(|| failure("unbalanced element stack"))?;
         self.out.extend_from_slice(b"</");
         self.out.extend_from_slice(frame.qname.as_bytes());
         self.out.push(b'>');
@@ -333,7 +381,7 @@ impl<'a> Writer<'a, '_> {
         self.previous_start = frame.previous_start;
         self.previous_end = frame.previous_end;
         if frame.is_document_element {
-            self.position = Position::AfterDocumentElement;
+            self.position = Position::After;
         }
         Ok(())
     }
@@ -344,7 +392,7 @@ impl<'a> Writer<'a, '_> {
         // subset's apex (its `parent_is_doc` flag is only cleared by a visible element).
         let is_document_element = self.frames.is_empty();
         if is_document_element {
-            self.position = Position::InsideDocumentElement;
+            self.position = Position::Inside;
         }
         self.frames.push(Frame {
             qname,
@@ -391,7 +439,8 @@ impl<'a> Writer<'a, '_> {
             }
             Mode::Inclusive11 => self.attributes_11(element)?,
         }
-        self.attributes.sort_unstable_by(|a, b| (a.namespace, a.local).cmp(&(b.namespace, b.local)));
+        self.attributes
+            .sort_unstable_by(|a, b| (a.namespace, a.local).cmp(&(b.namespace, b.local)));
         for attribute in &self.attributes {
             self.out.push(b' ');
             self.out.extend_from_slice(attribute.qname.as_bytes());
@@ -426,7 +475,10 @@ impl<'a> Writer<'a, '_> {
 
     /// Canonical XML namespace axis: every namespace in scope, minus those the output parent
     /// already rendered. Returns whether `xmlns=""` must be written.
-    fn inclusive_namespaces<'input: 'a>(&mut self, element: Node<'a, 'input>) -> Result<bool, Error> {
+    fn inclusive_namespaces<'input: 'a>(
+        &mut self,
+        element: Node<'a, 'input>,
+    ) -> Result<bool, Error> {
         let mut has_default = false;
         for namespace in element.namespaces() {
             let binding = binding_of(namespace)?;
@@ -455,12 +507,16 @@ impl<'a> Writer<'a, '_> {
         let mut has_default = false;
         let mut default_in_list = false;
         for index in 0..self.inclusive_prefixes.len() {
-            let Some(&prefix) = self.inclusive_prefixes.get(index) else { break };
+            let Some(&prefix) = self.inclusive_prefixes.get(index) else {
+                break;
+            };
             default_in_list |= prefix.is_empty();
             if prefix == "xml" {
                 continue;
             }
-            let Some(binding) = lookup_binding(element, prefix)? else { continue };
+            let Some(binding) = lookup_binding(element, prefix)? else {
+                continue;
+            };
             let already = self.inclusive_find(binding);
             self.rendered.push(binding);
             if !already {
@@ -487,7 +543,9 @@ impl<'a> Writer<'a, '_> {
         }
 
         for attribute in element.attributes() {
-            let Some(uri) = attribute.namespace() else { continue };
+            let Some(uri) = attribute.namespace() else {
+                continue;
+            };
             if uri == XML_NAMESPACE {
                 continue;
             }
@@ -511,28 +569,47 @@ impl<'a> Writer<'a, '_> {
 
     /// The element's own attributes, optionally without `xml:lang`, `xml:space` and
     /// `xml:base` (which Canonical XML 1.1 handles itself).
-    fn own_attributes<'input: 'a>(&mut self, element: Node<'a, 'input>, skip_inheritable: bool) -> Result<(), Error> {
+    fn own_attributes<'input: 'a>(
+        &mut self,
+        element: Node<'a, 'input>,
+        skip_inheritable: bool,
+    ) -> Result<(), Error> {
         for attribute in element.attributes() {
             let namespace = attribute.namespace().unwrap_or_default();
-            if skip_inheritable && namespace == XML_NAMESPACE && matches!(attribute.name(), "lang" | "space" | "base") {
+            if skip_inheritable
+                && namespace == XML_NAMESPACE
+                && matches!(attribute.name(), "lang" | "space" | "base")
+            {
                 continue;
             }
             let (qname, _) = attribute_qname(element, &attribute)?;
-            self.attributes.push(OutAttribute { namespace, local: attribute.name(), qname, value: attribute.value() });
+            self.attributes.push(OutAttribute {
+                namespace,
+                local: attribute.name(),
+                qname,
+                value: attribute.value(),
+            });
         }
         Ok(())
     }
 
     /// Canonical XML 1.0 document subsets: the apex takes the nearest `xml:*` attribute of
     /// each name from its (omitted) ancestors unless it has that attribute itself.
-    fn inherit_xml_attributes<'input: 'a>(&mut self, element: Node<'a, 'input>) -> Result<(), Error> {
+    fn inherit_xml_attributes<'input: 'a>(
+        &mut self,
+        element: Node<'a, 'input>,
+    ) -> Result<(), Error> {
         for ancestor in element.ancestors().skip(1).filter(Node::is_element) {
             for attribute in ancestor.attributes() {
                 if attribute.namespace() != Some(XML_NAMESPACE) {
                     continue;
                 }
                 let local = attribute.name();
-                if self.attributes.iter().any(|a| a.namespace == XML_NAMESPACE && a.local == local) {
+                if self
+                    .attributes
+                    .iter()
+                    .any(|a| a.namespace == XML_NAMESPACE && a.local == local)
+                {
                     continue;
                 }
                 let (qname, _) = attribute_qname(ancestor, &attribute)?;
@@ -552,7 +629,9 @@ impl<'a> Writer<'a, '_> {
         self.own_attributes(element, true)?;
         let is_apex = element.id() == self.apex;
         for local in ["lang", "space", "base"] {
-            let own = element.attributes().find(|a| a.namespace() == Some(XML_NAMESPACE) && a.name() == local);
+            let own = element
+                .attributes()
+                .find(|a| a.namespace() == Some(XML_NAMESPACE) && a.name() == local);
             let (owner, attribute) = match own {
                 Some(attribute) => (element, attribute),
                 None if is_apex => match hidden_ancestor_attribute(element, local) {
@@ -562,15 +641,38 @@ impl<'a> Writer<'a, '_> {
                 None => continue,
             };
             if local == "base" {
-                if is_apex && hidden_ancestor_attribute(owner, local).is_some() {
-                    return Err(failure("xml:base fix-up of an orphan element is not supported"));
+                // The value libxml2 writes is this one resolved against every omitted
+                // ancestor's xml:base; only the trivial joins are reproduced.
+                let mut omitted = owner
+                    .ancestors()
+                    .skip(1)
+                    .filter(Node::is_element)
+                    .filter_map(|ancestor| {
+                        ancestor
+                            .attributes()
+                            .find(|a| a.namespace() == Some(XML_NAMESPACE) && a.name() == "base")
+                    });
+                let needs_join = if attribute.value().is_empty() {
+                    is_apex && omitted.any(|a| !a.value().is_empty())
+                } else {
+                    is_apex && omitted.next().is_some()
+                };
+                if needs_join {
+                    return Err(failure(
+                        "xml:base fix-up of an orphan element is not supported",
+                    ));
                 }
                 if attribute.value().is_empty() {
                     continue;
                 }
             }
             let (qname, _) = attribute_qname(owner, &attribute)?;
-            self.attributes.push(OutAttribute { namespace: XML_NAMESPACE, local, qname, value: attribute.value() });
+            self.attributes.push(OutAttribute {
+                namespace: XML_NAMESPACE,
+                local,
+                qname,
+                value: attribute.value(),
+            });
         }
         Ok(())
     }
@@ -581,12 +683,16 @@ fn hidden_ancestor_attribute<'a, 'input>(
     element: Node<'a, 'input>,
     local: &str,
 ) -> Option<(Node<'a, 'input>, Attribute<'a, 'input>)> {
-    element.ancestors().skip(1).filter(Node::is_element).find_map(|ancestor| {
-        ancestor
-            .attributes()
-            .find(|a| a.namespace() == Some(XML_NAMESPACE) && a.name() == local)
-            .map(|attribute| (ancestor, attribute))
-    })
+    element
+        .ancestors()
+        .skip(1)
+        .filter(Node::is_element)
+        .find_map(|ancestor| {
+            ancestor
+                .attributes()
+                .find(|a| a.namespace() == Some(XML_NAMESPACE) && a.name() == local)
+                .map(|attribute| (ancestor, attribute))
+        })
 }
 
 /// A namespace node as a binding; refuses `xmlns:p=""`.
@@ -601,7 +707,10 @@ fn binding_of<'a>(namespace: &'a roxmltree::Namespace<'_>) -> Result<Binding<'a>
 
 /// The binding of `prefix` (`""`: the default namespace) in scope at `element`.
 fn lookup_binding<'a>(element: Node<'a, '_>, prefix: &str) -> Result<Option<Binding<'a>>, Error> {
-    match element.namespaces().find(|ns| ns.name().unwrap_or_default() == prefix) {
+    match element
+        .namespaces()
+        .find(|ns| ns.name().unwrap_or_default() == prefix)
+    {
         Some(namespace) => binding_of(namespace).map(Some),
         None => Ok(None),
     }
@@ -616,12 +725,18 @@ fn element_qname<'a>(element: Node<'a, '_>) -> Result<(&'a str, &'a str), Error>
     let Some(rest) = tail.strip_prefix('<') else {
         return Err(failure("element name not found in the source"));
     };
-    let end = rest.bytes().position(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'>')).unwrap_or(rest.len());
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'>'))
+        .unwrap_or(rest.len());
     let qname = rest.get(..end).unwrap_or_default();
     let (prefix, local) = qname.split_once(':').unwrap_or(("", qname));
     let tag = element.tag_name();
     let namespace = tag.namespace().filter(|uri| !uri.is_empty());
-    let resolved = element.namespaces().find(|ns| ns.name().unwrap_or_default() == prefix).map(|ns| ns.uri());
+    let resolved = element
+        .namespaces()
+        .find(|ns| ns.name().unwrap_or_default() == prefix)
+        .map(|ns| ns.uri());
     if local != tag.name() || resolved.filter(|uri| !uri.is_empty()) != namespace {
         return Err(failure("element name does not match the source"));
     }
@@ -630,7 +745,10 @@ fn element_qname<'a>(element: Node<'a, '_>) -> Result<(&'a str, &'a str), Error>
 
 /// The attribute's qualified name and prefix exactly as written in the source, checked
 /// against the namespace roxmltree resolved.
-fn attribute_qname<'a>(element: Node<'a, '_>, attribute: &Attribute<'a, '_>) -> Result<(&'a str, &'a str), Error> {
+fn attribute_qname<'a>(
+    element: Node<'a, '_>,
+    attribute: &Attribute<'a, '_>,
+) -> Result<(&'a str, &'a str), Error> {
     let text: &'a str = element.document().input_text();
     let qname = text.get(attribute.range_qname()).unwrap_or_default();
     let (prefix, local) = qname.split_once(':').unwrap_or(("", qname));
@@ -638,7 +756,10 @@ fn attribute_qname<'a>(element: Node<'a, '_>, attribute: &Attribute<'a, '_>) -> 
     let resolved = match prefix {
         "" => None,
         "xml" => Some(XML_NAMESPACE),
-        _ => element.namespaces().find(|ns| ns.name() == Some(prefix)).map(|ns| ns.uri()),
+        _ => element
+            .namespaces()
+            .find(|ns| ns.name() == Some(prefix))
+            .map(|ns| ns.uri()),
     };
     if local != attribute.name() || resolved != namespace {
         return Err(failure("attribute name does not match the source"));
@@ -655,7 +776,9 @@ fn check_namespace_declarations(document: &roxmltree::Document<'_>) -> Result<()
         let parent_namespaces = element.parent_element().map(|parent| parent.namespaces());
         let unchanged = parent_namespaces.is_some_and(|parent| {
             parent.len() == element.namespaces().len()
-                && parent.zip(element.namespaces()).all(|(a, b)| std::ptr::eq(a, b))
+                && parent
+                    .zip(element.namespaces())
+                    .all(|(a, b)| std::ptr::eq(a, b))
         });
         if unchanged {
             continue;
