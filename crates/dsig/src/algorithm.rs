@@ -32,7 +32,11 @@ impl DigestAlgorithm {
             "http://www.w3.org/2001/04/xmlenc#sha256" => Self::Sha256,
             "http://www.w3.org/2001/04/xmldsig-more#sha384" => Self::Sha384,
             "http://www.w3.org/2001/04/xmlenc#sha512" => Self::Sha512,
-            _ => return Err(Error::AlgorithmForbidden { uri: uri.to_owned() }),
+            _ => {
+                return Err(Error::AlgorithmForbidden {
+                    uri: uri.to_owned(),
+                });
+            }
         })
     }
 
@@ -99,7 +103,11 @@ impl SignatureAlgorithm {
             "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" => Self::EcdsaSha256,
             "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384" => Self::EcdsaSha384,
             "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512" => Self::EcdsaSha512,
-            _ => return Err(Error::AlgorithmForbidden { uri: uri.to_owned() }),
+            _ => {
+                return Err(Error::AlgorithmForbidden {
+                    uri: uri.to_owned(),
+                });
+            }
         })
     }
 
@@ -124,7 +132,10 @@ impl SignatureAlgorithm {
 
     /// Whether this is an RSA algorithm.
     pub fn is_rsa(self) -> bool {
-        matches!(self, Self::RsaSha1 | Self::RsaSha256 | Self::RsaSha384 | Self::RsaSha512)
+        matches!(
+            self,
+            Self::RsaSha1 | Self::RsaSha256 | Self::RsaSha384 | Self::RsaSha512
+        )
     }
 
     /// The index of the hash in [`HASHES`](crate::key) order: SHA-1, -256, -384, -512.
@@ -146,7 +157,13 @@ pub const ENVELOPED_SIGNATURE: &str = "http://www.w3.org/2000/09/xmldsig#envelop
 /// # Errors
 /// [`Error::AlgorithmForbidden`] (as `CanonicalizationMethod`) for any other URI; callers that
 /// parse transforms map it to [`Error::TransformForbidden`].
-pub fn canonicalization(uri: &str, inclusive_prefixes: Vec<String>) -> Result<fedgate_xml::c14n::Algorithm, Error> {
-    fedgate_xml::c14n::Algorithm::from_uri(uri, inclusive_prefixes)
-        .ok_or_else(|| Error::AlgorithmForbidden { uri: uri.to_owned() })
+pub fn canonicalization(
+    uri: &str,
+    inclusive_prefixes: Vec<String>,
+) -> Result<fedgate_xml::c14n::Algorithm, Error> {
+    fedgate_xml::c14n::Algorithm::from_uri(uri, inclusive_prefixes).ok_or_else(|| {
+        Error::AlgorithmForbidden {
+            uri: uri.to_owned(),
+        }
+    })
 }

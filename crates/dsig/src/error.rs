@@ -94,10 +94,19 @@ impl fmt::Display for Error {
                 "the signature reference #{reference} does not point at the element that contains the signature"
             ),
             Self::TransformForbidden { uri } => write!(f, "transform {uri} is not allowed"),
-            Self::DigestMismatch => f.write_str("the signed content was changed after signing (digest mismatch)"),
-            Self::KeyTooWeak { bits } => write!(f, "RSA key of {bits} bits is too weak (at least 2048 required)"),
-            Self::KeyNotTrusted => f.write_str("the signature was made with a key that is not trusted"),
-            Self::SignatureInvalid => f.write_str("the signature value does not verify with any trusted key"),
+            Self::DigestMismatch => {
+                f.write_str("the signed content was changed after signing (digest mismatch)")
+            }
+            Self::KeyTooWeak { bits } => write!(
+                f,
+                "RSA key of {bits} bits is too weak (at least 2048 required)"
+            ),
+            Self::KeyNotTrusted => {
+                f.write_str("the signature was made with a key that is not trusted")
+            }
+            Self::SignatureInvalid => {
+                f.write_str("the signature value does not verify with any trusted key")
+            }
             Self::KeyInvalid { detail } => write!(f, "invalid key or certificate: {detail}"),
             Self::Xml(error) => error.fmt(f),
             Self::Signing { detail } => write!(f, "signing failed: {detail}"),

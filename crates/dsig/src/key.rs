@@ -80,10 +80,14 @@ impl TrustedKey {
     /// [`Error::KeyInvalid`] for an unreadable certificate or an unsupported key type,
     /// [`Error::KeyTooWeak`] for RSA keys under 2048 bits.
     pub fn from_certificate_der(der: &[u8]) -> Result<Self, Error> {
-        let (rest, certificate) = x509_parser::parse_x509_certificate(der)
-            .map_err(|error| Error::KeyInvalid { detail: format!("certificate: {error}") })?;
+        let (rest, certificate) =
+            x509_parser::parse_x509_certificate(der).map_err(|error| Error::KeyInvalid {
+                detail: format!("certificate: {error}"),
+            })?;
         if !rest.is_empty() {
-            return Err(Error::KeyInvalid { detail: "trailing data after the certificate".to_owned() });
+            return Err(Error::KeyInvalid {
+                detail: "trailing data after the certificate".to_owned(),
+            });
         }
         let mut key = Self::from_spki_der(certificate.tbs_certificate.subject_pki.raw)?;
         key.certificate_der = Some(der.to_vec());
@@ -95,10 +99,14 @@ impl TrustedKey {
     /// # Errors
     /// As [`TrustedKey::from_certificate_der`].
     pub fn from_spki_der(spki: &[u8]) -> Result<Self, Error> {
-        let (_, info) = <x509_parser::x509::SubjectPublicKeyInfo<'_> as x509_parser::prelude::FromDer<'_, x509_parser::error::X509Error>>::from_der(spki)?;
-        let parsed_key = info
-            .parsed()
-            .map_err(|error| Error::KeyInvalid { detail: format!("public key: {error}") })?;
+        let (_, info) =
+            <x509_parser::x509::SubjectPublicKeyInfo<'_> as x509_parser::prelude::FromDer<
+                '_,
+                x509_parser::error::X509Error,
+            >>::from_der(spki)?;
+        let parsed_key = info.parsed().map_err(|error| Error::KeyInvalid {
+            detail: format!("public key: {error}"),
+        })?;
         match parsed_key {
             x509_parser::public_key::PublicKey::RSA(rsa) => {
                 let bits = rsa.key_size();
@@ -109,7 +117,11 @@ impl TrustedKey {
                 for (slot, algorithm) in parsed.iter_mut().zip(RSA_ALGORITHMS) {
                     *slot = Some(parse(algorithm, spki)?);
                 }
-                Ok(Self { kind: KeyKind::Rsa { bits }, certificate_der: None, parsed })
+                Ok(Self {
+                    kind: KeyKind::Rsa { bits },
+                    certificate_der: None,
+                    parsed,
+                })
             }
             x509_parser::public_key::PublicKey::EC(_) => {
                 for (kind, algorithms) in [
@@ -117,19 +129,31 @@ impl TrustedKey {
                     (KeyKind::EcP384, P384_ALGORITHMS),
                     (KeyKind::EcP521, P521_ALGORITHMS),
                 ] {
-                    let Some(Some(probe)) = algorithms.get(1) else { continue };
+                    let Some(Some(probe)) = algorithms.get(1) else {
+                        continue;
+                    };
                     if ParsedPublicKey::new(*probe, spki).is_err() {
                         continue;
                     }
                     let mut parsed: [Option<ParsedPublicKey>; 4] = Default::default();
                     for (slot, algorithm) in parsed.iter_mut().zip(algorithms) {
-                        *slot = algorithm.map(|algorithm| parse(algorithm, spki)).transpose()?;
+                        *slot = algorithm
+                            .map(|algorithm| parse(algorithm, spki))
+                            .transpose()?;
                     }
-                    return Ok(Self { kind, certificate_der: None, parsed });
+                    return Ok(Self {
+                        kind,
+                        certificate_der: None,
+                        parsed,
+                    });
                 }
-                Err(Error::KeyInvalid { detail: "unsupported elliptic curve".to_owned() })
+                Err(Error::KeyInvalid {
+                    detail: "unsupported elliptic curve".to_owned(),
+                })
             }
-            _ => Err(Error::KeyInvalid { detail: "only RSA and ECDSA keys are supported".to_owned() }),
+            _ => Err(Error::KeyInvalid {
+                detail: "only RSA and ECDSA keys are supported".to_owned(),
+            }),
         }
     }
 
@@ -144,12 +168,19 @@ impl TrustedKey {
     }
 
     /// Verifies `signature` (XML-DSig form: raw `r‖s` for ECDSA) over `message`.
-    pub(crate) fn verify(&self, algorithm: SignatureAlgorithm, message: &[u8], signature_value: &[u8]) -> bool {
+    pub(crate) fn verify(
+        &self,
+        algorithm: SignatureAlgorithm,
+        message: &[u8],
+        signature_value: &[u8],
+    ) -> bool {
         let is_rsa_key = matches!(self.kind, KeyKind::Rsa { .. });
         if algorithm.is_rsa() != is_rsa_key {
             return false;
         }
-        let Some(Some(key)) = self.parsed.get(algorithm.hash_index()) else { return false };
+        let Some(Some(key)) = self.parsed.get(algorithm.hash_index()) else {
+            return false;
+        };
         if is_rsa_key {
             return key.verify_sig(message, signature_value).is_ok();
         }
@@ -160,20 +191,27 @@ impl TrustedKey {
     }
 }
 
-fn parse(algorithm: &'static dyn VerificationAlgorithm, spki: &[u8]) -> Result<ParsedPublicKey, Error> {
-    ParsedPublicKey::new(algorithm, spki).map_err(|error| Error::KeyInvalid { detail: format!("public key: {error}") })
+fn parse(
+    algorithm: &'static dyn VerificationAlgorithm,
+    spki: &[u8],
+) -> Result<ParsedPublicKey, Error> {
+    ParsedPublicKey::new(algorithm, spki).map_err(|error| Error::KeyInvalid {
+        detail: format!("public key: {error}"),
+    })
 }
 
 impl From<x509_parser::nom::Err<x509_parser::error::X509Error>> for Error {
     fn from(error: x509_parser::nom::Err<x509_parser::error::X509Error>) -> Self {
-        Self::KeyInvalid { detail: format!("public key info: {error}") }
+        Self::KeyInvalid {
+            detail: format!("public key info: {error}"),
+        }
     }
 }
 
 /// Converts an XML-DSig ECDSA signature (`r‖s`, each half the same length) into the DER
 /// `ECDSA-Sig-Value` aws-lc-rs verifies; `None` for an odd or empty length.
 fn fixed_to_asn1(fixed: &[u8]) -> Option<Vec<u8>> {
-    if fixed.is_empty() || fixed.len() % 2 != 0 || fixed.len() > 2 * 66 {
+    if fixed.is_empty() || !fixed.len().is_multiple_of(2) || fixed.len() > 2 * 66 {
         return None;
     }
     let (r, s) = fixed.split_at(fixed.len() / 2);
@@ -188,7 +226,10 @@ fn fixed_to_asn1(fixed: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn der_integer(unsigned_be: &[u8], out: &mut Vec<u8>) {
-    let first_nonzero = unsigned_be.iter().position(|&b| b != 0).unwrap_or(unsigned_be.len());
+    let first_nonzero = unsigned_be
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(unsigned_be.len());
     let digits = unsigned_be.get(first_nonzero..).unwrap_or_default();
     let needs_pad = digits.first().is_none_or(|&b| b & 0x80 != 0);
     out.push(0x02);

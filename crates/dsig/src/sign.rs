@@ -30,7 +30,9 @@ impl std::fmt::Debug for SigningKey {
             Inner::Rsa(_) => "rsa",
             Inner::Ecdsa(..) => "ecdsa",
         };
-        f.debug_struct("SigningKey").field("kind", &kind).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kind", &kind)
+            .finish_non_exhaustive()
     }
 }
 
@@ -42,22 +44,40 @@ impl SigningKey {
     pub fn from_pkcs8_der(pkcs8: &[u8], certificate_der: &[u8]) -> Result<Self, Error> {
         let inner = if let Ok(rsa) = RsaKeyPair::from_pkcs8(pkcs8) {
             Inner::Rsa(rsa)
-        } else if let Ok(ec) = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8) {
+        } else if let Ok(ec) =
+            EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
+        {
             Inner::Ecdsa(ec, SignatureAlgorithm::EcdsaSha256)
-        } else if let Ok(ec) = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P384_SHA384_FIXED_SIGNING, pkcs8) {
+        } else if let Ok(ec) =
+            EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P384_SHA384_FIXED_SIGNING, pkcs8)
+        {
             Inner::Ecdsa(ec, SignatureAlgorithm::EcdsaSha384)
         } else {
-            return Err(Error::KeyInvalid { detail: "not an RSA, P-256 or P-384 PKCS#8 private key".to_owned() });
+            return Err(Error::KeyInvalid {
+                detail: "not an RSA, P-256 or P-384 PKCS#8 private key".to_owned(),
+            });
         };
-        let key = Self { inner, certificate_der: certificate_der.to_vec() };
+        let key = Self {
+            inner,
+            certificate_der: certificate_der.to_vec(),
+        };
         key.check_matches_certificate()?;
         Ok(key)
     }
 
     fn check_matches_certificate(&self) -> Result<(), Error> {
-        let (_, certificate) = x509_parser::parse_x509_certificate(&self.certificate_der)
-            .map_err(|error| Error::KeyInvalid { detail: format!("certificate: {error}") })?;
-        let certificate_key = certificate.tbs_certificate.subject_pki.subject_public_key.data.as_ref();
+        let (_, certificate) =
+            x509_parser::parse_x509_certificate(&self.certificate_der).map_err(|error| {
+                Error::KeyInvalid {
+                    detail: format!("certificate: {error}"),
+                }
+            })?;
+        let certificate_key = certificate
+            .tbs_certificate
+            .subject_pki
+            .subject_public_key
+            .data
+            .as_ref();
         let own_key: &[u8] = match &self.inner {
             Inner::Rsa(key) => key.public_key().as_ref(),
             Inner::Ecdsa(key, _) => key.public_key().as_ref(),
@@ -65,7 +85,9 @@ impl SigningKey {
         if certificate_key == own_key {
             Ok(())
         } else {
-            Err(Error::KeyInvalid { detail: "the private key does not match the certificate".to_owned() })
+            Err(Error::KeyInvalid {
+                detail: "the private key does not match the certificate".to_owned(),
+            })
         }
     }
 
@@ -93,11 +115,14 @@ impl SigningKey {
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
         let rng = SystemRandom::new();
-        let failed = |_| Error::Signing { detail: "the crypto library refused to sign".to_owned() };
+        let failed = |_| Error::Signing {
+            detail: "the crypto library refused to sign".to_owned(),
+        };
         match &self.inner {
             Inner::Rsa(key) => {
                 let mut out = vec![0; key.public_modulus_len()];
-                key.sign(&signature::RSA_PKCS1_SHA256, &rng, message, &mut out).map_err(failed)?;
+                key.sign(&signature::RSA_PKCS1_SHA256, &rng, message, &mut out)
+                    .map_err(failed)?;
                 Ok(out)
             }
             Inner::Ecdsa(key, _) => Ok(key.sign(&rng, message).map_err(failed)?.as_ref().to_vec()),
@@ -116,11 +141,14 @@ impl SigningKey {
 /// or the element has no content to place the signature in.
 pub fn sign_enveloped(xml: &str, id: &str, key: &SigningKey) -> Result<String, Error> {
     let document = Document::parse(xml, &Limits::default())?;
-    let element = document
-        .element_by_id(id)
-        .ok_or_else(|| Error::Signing { detail: format!("no element has ID {id:?}") })?;
+    let element = document.element_by_id(id).ok_or_else(|| Error::Signing {
+        detail: format!("no element has ID {id:?}"),
+    })?;
 
-    let algorithm = C14n::Exclusive { with_comments: false, inclusive_prefixes: Vec::new() };
+    let algorithm = C14n::Exclusive {
+        with_comments: false,
+        inclusive_prefixes: Vec::new(),
+    };
     let mut canonical = Vec::new();
     c14n::canonicalize(element.node(), &algorithm, None, &mut canonical)?;
     let digest = aws_lc_rs::digest::digest(DigestAlgorithm::Sha256.aws_lc(), &canonical);
@@ -147,7 +175,12 @@ pub fn sign_enveloped(xml: &str, id: &str, key: &SigningKey) -> Result<String, E
     // itself), so the standalone form canonicalizes exactly as it will in place.
     let signed_info_document = Document::parse(&signed_info, &Limits::default())?;
     canonical.clear();
-    c14n::canonicalize(signed_info_document.root_element().node(), &algorithm, None, &mut canonical)?;
+    c14n::canonicalize(
+        signed_info_document.root_element().node(),
+        &algorithm,
+        None,
+        &mut canonical,
+    )?;
     let signature_value = key.sign(&canonical)?;
 
     let mut signature = String::with_capacity(signed_info.len() + 2048);
@@ -160,22 +193,32 @@ pub fn sign_enveloped(xml: &str, id: &str, key: &SigningKey) -> Result<String, E
         b64.encode(&key.certificate_der),
     );
 
-    let issuer = element.children().next().filter(|first| first.is(SAML_ASSERTION_NAMESPACE, "Issuer"));
+    let issuer = element
+        .children()
+        .next()
+        .filter(|first| first.is(SAML_ASSERTION_NAMESPACE, "Issuer"));
     let insert_at = match issuer {
         Some(issuer) => issuer.range().end,
         None => element
             .node()
             .first_child()
             .map(|child| child.range().start)
-            .ok_or_else(|| Error::Signing { detail: "the element to sign has no content".to_owned() })?,
+            .ok_or_else(|| Error::Signing {
+                detail: "the element to sign has no content".to_owned(),
+            })?,
     };
     let (before, after) = (xml.get(..insert_at), xml.get(insert_at..));
     let (Some(before), Some(after)) = (before, after) else {
-        return Err(Error::Signing { detail: "insertion point outside the document".to_owned() });
+        return Err(Error::Signing {
+            detail: "insertion point outside the document".to_owned(),
+        });
     };
     Ok([before, signature.as_str(), after].concat())
 }
 
 fn escape_attribute(value: &str) -> String {
-    value.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;")
+    value
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;")
 }

@@ -43,7 +43,10 @@ fn accepts_own_rsa_signature() {
 
 #[test]
 fn accepts_own_ecdsa_p256_and_p384_signatures() {
-    for algorithm in [&rcgen::PKCS_ECDSA_P256_SHA256, &rcgen::PKCS_ECDSA_P384_SHA384] {
+    for algorithm in [
+        &rcgen::PKCS_ECDSA_P256_SHA256,
+        &rcgen::PKCS_ECDSA_P384_SHA384,
+    ] {
         let key = generated(algorithm);
         let signed = sign_enveloped(RESPONSE, "a1", &key).unwrap();
         verify(&signed, "a1", &[key.trusted_key().unwrap()]).unwrap();
@@ -54,15 +57,25 @@ fn accepts_own_ecdsa_p256_and_p384_signatures() {
 fn places_signature_after_issuer() {
     let signed = sign_enveloped(RESPONSE, "a1", &rsa_key()).unwrap();
     let document = Document::parse(&signed, &Limits::default()).unwrap();
-    let names: Vec<_> = document.element_by_id("a1").unwrap().children().map(|c| c.local_name()).collect();
+    let names: Vec<_> = document
+        .element_by_id("a1")
+        .unwrap()
+        .children()
+        .map(|c| c.local_name())
+        .collect();
     assert_eq!(names, ["Issuer", "Signature", "Subject"]);
 }
 
 #[test]
 fn rejects_changed_content() {
     let key = rsa_key();
-    let signed = sign_enveloped(RESPONSE, "a1", &key).unwrap().replace(">alice<", ">mallory<");
-    assert_eq!(verify(&signed, "a1", &[key.trusted_key().unwrap()]), Err(Error::DigestMismatch));
+    let signed = sign_enveloped(RESPONSE, "a1", &key)
+        .unwrap()
+        .replace(">alice<", ">mallory<");
+    assert_eq!(
+        verify(&signed, "a1", &[key.trusted_key().unwrap()]),
+        Err(Error::DigestMismatch)
+    );
 }
 
 #[test]
@@ -81,27 +94,40 @@ fn rejects_signature_with_empty_trust_set() {
 #[test]
 fn rejects_sha1_by_default() {
     let key = rsa_key();
-    let signed = sign_enveloped(RESPONSE, "a1", &key)
-        .unwrap()
-        .replace(SignatureAlgorithm::RsaSha256.uri(), SignatureAlgorithm::RsaSha1.uri());
-    assert!(matches!(verify(&signed, "a1", &[key.trusted_key().unwrap()]), Err(Error::Sha1NotAllowed { .. })));
+    let signed = sign_enveloped(RESPONSE, "a1", &key).unwrap().replace(
+        SignatureAlgorithm::RsaSha256.uri(),
+        SignatureAlgorithm::RsaSha1.uri(),
+    );
+    assert!(matches!(
+        verify(&signed, "a1", &[key.trusted_key().unwrap()]),
+        Err(Error::Sha1NotAllowed { .. })
+    ));
     assert_eq!(Policy::default(), Policy { allow_sha1: false });
 }
 
 #[test]
 fn rejects_hmac() {
     let key = rsa_key();
-    let signed = sign_enveloped(RESPONSE, "a1", &key)
-        .unwrap()
-        .replace(SignatureAlgorithm::RsaSha256.uri(), "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256");
-    assert!(matches!(verify(&signed, "a1", &[key.trusted_key().unwrap()]), Err(Error::AlgorithmForbidden { .. })));
+    let signed = sign_enveloped(RESPONSE, "a1", &key).unwrap().replace(
+        SignatureAlgorithm::RsaSha256.uri(),
+        "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256",
+    );
+    assert!(matches!(
+        verify(&signed, "a1", &[key.trusted_key().unwrap()]),
+        Err(Error::AlgorithmForbidden { .. })
+    ));
 }
 
 #[test]
 fn rejects_reference_to_other_element() {
     let key = rsa_key();
-    let signed = sign_enveloped(RESPONSE, "a1", &key).unwrap().replace(r##"URI="#a1""##, r##"URI="#r1""##);
-    assert!(matches!(verify(&signed, "a1", &[key.trusted_key().unwrap()]), Err(Error::ReferenceNotParent { .. })));
+    let signed = sign_enveloped(RESPONSE, "a1", &key)
+        .unwrap()
+        .replace(r##"URI="#a1""##, r##"URI="#r1""##);
+    assert!(matches!(
+        verify(&signed, "a1", &[key.trusted_key().unwrap()]),
+        Err(Error::ReferenceNotParent { .. })
+    ));
 }
 
 #[test]
@@ -112,5 +138,8 @@ fn rejects_weak_rsa_key() {
         "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDB2EkEXnPEvHKAjTZHCC8nMjnAyIxxxMZcwrbgG51u9UbYaWQLonioSg11zcZtg3b+9ZA0n3cwSCbHOefOTU82cQV7YvA9CO4B01H7pnvIYXGt3zALiVdwDc+CNUteBiQtTrgtq+4R7LQ0RSbY/wQAlygOqmRyHy7ZDfVj6DeAyQIDAQAB",
     )
     .unwrap();
-    assert_eq!(TrustedKey::from_spki_der(&der).unwrap_err(), Error::KeyTooWeak { bits: 1024 });
+    assert_eq!(
+        TrustedKey::from_spki_der(&der).unwrap_err(),
+        Error::KeyTooWeak { bits: 1024 }
+    );
 }

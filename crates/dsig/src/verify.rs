@@ -97,19 +97,31 @@ pub fn verify_enveloped<'a, 'input>(
         .strip_prefix('#')
         .filter(|id| !id.is_empty() && !id.contains('('))
         .ok_or_else(|| Error::ReferenceInvalid {
-            detail: format!("URI {:?} is not a same-document #id reference", parsed.reference_uri),
+            detail: format!(
+                "URI {:?} is not a same-document #id reference",
+                parsed.reference_uri
+            ),
         })?;
     let referenced = document
         .element_by_id(id)
-        .ok_or_else(|| Error::ReferenceInvalid { detail: format!("no element has ID {id:?}") })?;
+        .ok_or_else(|| Error::ReferenceInvalid {
+            detail: format!("no element has ID {id:?}"),
+        })?;
     if referenced.node().id() != parent.node().id() {
-        return Err(Error::ReferenceNotParent { reference: id.to_owned() });
+        return Err(Error::ReferenceNotParent {
+            reference: id.to_owned(),
+        });
     }
 
     let transform_c14n = reference_canonicalization(&parsed.transforms)?;
 
     let mut canonical = Vec::with_capacity(parent.range().len());
-    c14n::canonicalize(parent.node(), &transform_c14n, Some(signature.node().id()), &mut canonical)?;
+    c14n::canonicalize(
+        parent.node(),
+        &transform_c14n,
+        Some(signature.node().id()),
+        &mut canonical,
+    )?;
     let digest = aws_lc_rs::digest::digest(parsed.digest_algorithm.aws_lc(), &canonical);
     let expected_digest = decode_base64(&parsed.digest_value.text()?)
         .ok_or_else(|| malformed("DigestValue is not base64"))?;
@@ -118,7 +130,12 @@ pub fn verify_enveloped<'a, 'input>(
     }
 
     canonical.clear();
-    c14n::canonicalize(parsed.signed_info.node(), &parsed.canonicalization, None, &mut canonical)?;
+    c14n::canonicalize(
+        parsed.signed_info.node(),
+        &parsed.canonicalization,
+        None,
+        &mut canonical,
+    )?;
     let signature_value = decode_base64(&parsed.signature_value.text()?)
         .ok_or_else(|| malformed("SignatureValue is not base64"))?;
     for (key_index, key) in keys.iter().enumerate() {
@@ -155,7 +172,10 @@ fn parse_signature<'a, 'input>(
         if child.is(DSIG_NAMESPACE, "KeyInfo") && key_info.is_none() {
             key_info = Some(child);
         } else {
-            return Err(malformed(&format!("unexpected <{}> in Signature", child.local_name())));
+            return Err(malformed(&format!(
+                "unexpected <{}> in Signature",
+                child.local_name()
+            )));
         }
     }
 
@@ -163,8 +183,14 @@ fn parse_signature<'a, 'input>(
     let canonicalization_method = next_named(&mut parts, "CanonicalizationMethod")?;
     let signature_method = next_named(&mut parts, "SignatureMethod")?;
     let references: Vec<Element<'a, 'input>> = parts.collect();
-    if let Some(other) = references.iter().find(|r| !r.is(DSIG_NAMESPACE, "Reference")) {
-        return Err(malformed(&format!("unexpected <{}> in SignedInfo", other.local_name())));
+    if let Some(other) = references
+        .iter()
+        .find(|r| !r.is(DSIG_NAMESPACE, "Reference"))
+    {
+        return Err(malformed(&format!(
+            "unexpected <{}> in SignedInfo",
+            other.local_name()
+        )));
     }
 
     let canonicalization = algorithm::canonicalization(
@@ -173,7 +199,9 @@ fn parse_signature<'a, 'input>(
     )?;
     if signature_method.children().next().is_some() {
         // HMACOutputLength and friends: nothing allowed carries parameters.
-        return Err(Error::AlgorithmForbidden { uri: "SignatureMethod with parameters".to_owned() });
+        return Err(Error::AlgorithmForbidden {
+            uri: "SignatureMethod with parameters".to_owned(),
+        });
     }
     let signature_algorithm = SignatureAlgorithm::from_uri(algorithm_uri(signature_method)?)?;
 
@@ -183,7 +211,10 @@ fn parse_signature<'a, 'input>(
         let mut children = reference.children().peekable();
         let transforms = match children.peek() {
             Some(first) if first.is(DSIG_NAMESPACE, "Transforms") => {
-                let transforms = children.next().map(|t| t.children().collect()).unwrap_or_default();
+                let transforms = children
+                    .next()
+                    .map(|t| t.children().collect())
+                    .unwrap_or_default();
                 Some(transforms)
             }
             _ => None,
@@ -191,7 +222,10 @@ fn parse_signature<'a, 'input>(
         let digest_method = next_named(&mut children, "DigestMethod")?;
         let digest_value = next_named(&mut children, "DigestValue")?;
         if let Some(extra) = children.next() {
-            return Err(malformed(&format!("unexpected <{}> in Reference", extra.local_name())));
+            return Err(malformed(&format!(
+                "unexpected <{}> in Reference",
+                extra.local_name()
+            )));
         }
         digest_algorithms.push(DigestAlgorithm::from_uri(algorithm_uri(digest_method)?)?);
         reference_parts.push((transforms.unwrap_or_default(), digest_value));
@@ -199,10 +233,14 @@ fn parse_signature<'a, 'input>(
 
     if !policy.allow_sha1 {
         if signature_algorithm.is_sha1() {
-            return Err(Error::Sha1NotAllowed { uri: signature_algorithm.uri().to_owned() });
+            return Err(Error::Sha1NotAllowed {
+                uri: signature_algorithm.uri().to_owned(),
+            });
         }
         if let Some(sha1) = digest_algorithms.iter().find(|d| d.is_sha1()) {
-            return Err(Error::Sha1NotAllowed { uri: sha1.uri().to_owned() });
+            return Err(Error::Sha1NotAllowed {
+                uri: sha1.uri().to_owned(),
+            });
         }
     }
 
@@ -216,9 +254,11 @@ fn parse_signature<'a, 'input>(
             detail: format!("expected exactly one Reference, found {}", references.len()),
         });
     };
-    let reference_uri = reference.attribute("URI").ok_or_else(|| Error::ReferenceInvalid {
-        detail: "the Reference has no URI".to_owned(),
-    })?;
+    let reference_uri = reference
+        .attribute("URI")
+        .ok_or_else(|| Error::ReferenceInvalid {
+            detail: "the Reference has no URI".to_owned(),
+        })?;
 
     Ok(ParsedSignature {
         signed_info,
@@ -238,34 +278,49 @@ fn parse_signature<'a, 'input>(
 /// (C14N 1.0 without comments) applies.
 fn reference_canonicalization(transforms: &[Element<'_, '_>]) -> Result<C14n, Error> {
     if transforms.len() > MAX_TRANSFORMS {
-        return Err(Error::TransformForbidden { uri: format!("{} transforms", transforms.len()) });
+        return Err(Error::TransformForbidden {
+            uri: format!("{} transforms", transforms.len()),
+        });
     }
     let mut enveloped = false;
     let mut canonicalization = None;
     for transform in transforms {
         if !transform.is(DSIG_NAMESPACE, "Transform") {
-            return Err(malformed(&format!("unexpected <{}> in Transforms", transform.local_name())));
+            return Err(malformed(&format!(
+                "unexpected <{}> in Transforms",
+                transform.local_name()
+            )));
         }
         let uri = algorithm_uri(*transform)?;
         if uri == ENVELOPED_SIGNATURE && !enveloped {
             if transform.children().next().is_some() {
-                return Err(Error::TransformForbidden { uri: "enveloped-signature with parameters".to_owned() });
+                return Err(Error::TransformForbidden {
+                    uri: "enveloped-signature with parameters".to_owned(),
+                });
             }
             enveloped = true;
             continue;
         }
         if canonicalization.is_some() {
-            return Err(Error::TransformForbidden { uri: uri.to_owned() });
+            return Err(Error::TransformForbidden {
+                uri: uri.to_owned(),
+            });
         }
         let prefixes = inclusive_prefixes(*transform)?;
-        canonicalization = Some(
-            algorithm::canonicalization(uri, prefixes).map_err(|_| Error::TransformForbidden { uri: uri.to_owned() })?,
-        );
+        canonicalization = Some(algorithm::canonicalization(uri, prefixes).map_err(|_| {
+            Error::TransformForbidden {
+                uri: uri.to_owned(),
+            }
+        })?);
     }
     if !enveloped {
-        return Err(Error::TransformForbidden { uri: "a Reference without the enveloped-signature transform".to_owned() });
+        return Err(Error::TransformForbidden {
+            uri: "a Reference without the enveloped-signature transform".to_owned(),
+        });
     }
-    Ok(canonicalization.unwrap_or(C14n::Inclusive10 { with_comments: false }))
+    Ok(canonicalization.unwrap_or(C14n::Inclusive10 {
+        with_comments: false,
+    }))
 }
 
 /// The `InclusiveNamespaces PrefixList` under a canonicalization method or transform; any
@@ -275,7 +330,11 @@ fn inclusive_prefixes(method: Element<'_, '_>) -> Result<Vec<String>, Error> {
     for child in method.children() {
         if !child.is(EXC_C14N_NAMESPACE, "InclusiveNamespaces") || !prefixes.is_empty() {
             return Err(Error::TransformForbidden {
-                uri: format!("{} with <{}>", algorithm_uri(method).unwrap_or("?"), child.local_name()),
+                uri: format!(
+                    "{} with <{}>",
+                    algorithm_uri(method).unwrap_or("?"),
+                    child.local_name()
+                ),
             });
         }
         let list = child.attribute("PrefixList").unwrap_or_default();
@@ -286,12 +345,18 @@ fn inclusive_prefixes(method: Element<'_, '_>) -> Result<Vec<String>, Error> {
 
 /// Whether `KeyInfo` carries an X.509 certificate that no trusted key came from.
 fn names_untrusted_certificate(key_info: Option<Element<'_, '_>>, keys: &[TrustedKey]) -> bool {
-    let Some(key_info) = key_info else { return false };
+    let Some(key_info) = key_info else {
+        return false;
+    };
     key_info
         .descendants()
         .filter(|e| e.is(DSIG_NAMESPACE, "X509Certificate"))
         .filter_map(|e| e.text().ok().and_then(|text| decode_base64(&text)))
-        .any(|der| !keys.iter().any(|key| key.certificate_der() == Some(der.as_slice())))
+        .any(|der| {
+            !keys
+                .iter()
+                .any(|key| key.certificate_der() == Some(der.as_slice()))
+        })
 }
 
 fn next_named<'a, 'input>(
@@ -300,7 +365,10 @@ fn next_named<'a, 'input>(
 ) -> Result<Element<'a, 'input>, Error> {
     match children.next() {
         Some(child) if child.is(DSIG_NAMESPACE, local_name) => Ok(child),
-        Some(child) => Err(malformed(&format!("expected <{local_name}>, found <{}>", child.local_name()))),
+        Some(child) => Err(malformed(&format!(
+            "expected <{local_name}>, found <{}>",
+            child.local_name()
+        ))),
         None => Err(malformed(&format!("missing <{local_name}>"))),
     }
 }
@@ -312,12 +380,16 @@ fn algorithm_uri<'a>(element: Element<'a, '_>) -> Result<&'a str, Error> {
 }
 
 fn malformed(detail: &str) -> Error {
-    Error::Malformed { detail: detail.to_owned() }
+    Error::Malformed {
+        detail: detail.to_owned(),
+    }
 }
 
 /// Decodes base64 as XML carries it: standard alphabet, padding required, with white space
 /// (line breaks, indentation) anywhere.
 pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
     let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD.decode(compact).ok()
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()
 }

@@ -7,10 +7,14 @@ mod cmd;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "fedgate", version, about = "Self-hosted, AWS-compatible SAML 2.0 federation")]
+#[command(
+    name = "fedgate",
+    version,
+    about = "Self-hosted, AWS-compatible SAML 2.0 federation"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -27,16 +31,24 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command().try_get_matches().and_then(|matches| {
+        let cli = Cli::from_arg_matches(&matches)?;
+        Ok((cli, matches))
+    });
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(err) => {
             // clap prints help/version on stdout with exit 0, usage errors with exit 2.
             let _ = err.print();
-            return if err.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if err.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match cli.command {
-        Command::Saml(command) => cmd::saml::run(command),
+        Command::Saml(command) => cmd::saml::run(command, matches.subcommand_matches("saml")),
         Command::Policy(command) => cmd::policy::run(command),
     }
 }

@@ -71,10 +71,14 @@ impl AwsAttributes {
                 }
             } else if name == ROLE_SESSION_NAME {
                 if aws.role_session_name.is_some() {
-                    return Err(Error::RoleSessionNameInvalid { detail: "appears more than once".to_owned() });
+                    return Err(Error::RoleSessionNameInvalid {
+                        detail: "appears more than once".to_owned(),
+                    });
                 }
-                let value = single_value(attribute)
-                    .ok_or_else(|| Error::RoleSessionNameInvalid { detail: "must have exactly one value".to_owned() })?;
+                let value =
+                    single_value(attribute).ok_or_else(|| Error::RoleSessionNameInvalid {
+                        detail: "must have exactly one value".to_owned(),
+                    })?;
                 if !is_session_name(value) {
                     return Err(Error::RoleSessionNameInvalid {
                         detail: format!("{value:?} must match [\\w+=,.@-]{{2,64}}"),
@@ -82,7 +86,9 @@ impl AwsAttributes {
                 }
                 aws.role_session_name = Some(value.to_owned());
             } else if name == SESSION_DURATION {
-                let invalid = || Error::SessionDurationInvalid { value: attribute.values.join(",") };
+                let invalid = || Error::SessionDurationInvalid {
+                    value: attribute.values.join(","),
+                };
                 let value = single_value(attribute).ok_or_else(invalid)?;
                 let seconds: u32 = value.parse().map_err(|_| invalid())?;
                 if !SESSION_DURATION_RANGE.contains(&seconds) {
@@ -90,9 +96,15 @@ impl AwsAttributes {
                 }
                 aws.session_duration = Some(seconds);
             } else if name == SOURCE_IDENTITY {
-                let invalid = || Error::SourceIdentityInvalid { value: attribute.values.join(",") };
+                let invalid = || Error::SourceIdentityInvalid {
+                    value: attribute.values.join(","),
+                };
                 let value = single_value(attribute).ok_or_else(invalid)?;
-                if !is_session_name(value) || value.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
+                if !is_session_name(value)
+                    || value
+                        .get(..4)
+                        .is_some_and(|p| p.eq_ignore_ascii_case("aws:"))
+                {
                     return Err(invalid());
                 }
                 aws.source_identity = Some(value.to_owned());
@@ -101,23 +113,34 @@ impl AwsAttributes {
                     detail: format!("{key:?} must have exactly one value"),
                 })?;
                 check_tag(key, value)?;
-                if aws.principal_tags.iter().any(|(existing, _)| existing.eq_ignore_ascii_case(key)) {
-                    return Err(Error::PrincipalTagInvalid { detail: format!("{key:?} appears more than once") });
+                if aws
+                    .principal_tags
+                    .iter()
+                    .any(|(existing, _)| existing.eq_ignore_ascii_case(key))
+                {
+                    return Err(Error::PrincipalTagInvalid {
+                        detail: format!("{key:?} appears more than once"),
+                    });
                 }
                 aws.principal_tags.push((key.to_owned(), value.to_owned()));
                 if aws.principal_tags.len() > MAX_SESSION_TAGS {
-                    return Err(Error::PrincipalTagInvalid { detail: format!("more than {MAX_SESSION_TAGS} tags") });
+                    return Err(Error::PrincipalTagInvalid {
+                        detail: format!("more than {MAX_SESSION_TAGS} tags"),
+                    });
                 }
             } else if name == TRANSITIVE_TAG_KEYS {
-                aws.transitive_tag_keys.extend(attribute.values.iter().map(|v| v.trim().to_owned()));
+                aws.transitive_tag_keys
+                    .extend(attribute.values.iter().map(|v| v.trim().to_owned()));
             }
         }
-        if let Some(key) = aws
-            .transitive_tag_keys
-            .iter()
-            .find(|key| !aws.principal_tags.iter().any(|(tag, _)| tag.eq_ignore_ascii_case(key)))
-        {
-            return Err(Error::PrincipalTagInvalid { detail: format!("transitive key {key:?} is not a session tag") });
+        if let Some(key) = aws.transitive_tag_keys.iter().find(|key| {
+            !aws.principal_tags
+                .iter()
+                .any(|(tag, _)| tag.eq_ignore_ascii_case(key))
+        }) {
+            return Err(Error::PrincipalTagInvalid {
+                detail: format!("transitive key {key:?} is not a session tag"),
+            });
         }
         Ok(aws)
     }
@@ -132,43 +155,64 @@ fn single_value(attribute: &Attribute) -> Option<&str> {
 
 /// `[\w+=,.@-]{2,64}` with ASCII `\w`, as AWS documents RoleSessionName and SourceIdentity.
 fn is_session_name(value: &str) -> bool {
-    (2..=64).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b))
+    (2..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b))
 }
 
 /// Parses `roleArn,providerArn` in either order, white space around each part trimmed.
 fn parse_role(value: &str) -> Result<RolePair, Error> {
-    let malformed = || Error::RoleMalformed { value: value.to_owned() };
+    let malformed = || Error::RoleMalformed {
+        value: value.to_owned(),
+    };
     let mut parts = value.split(',').map(str::trim);
     let (Some(first), Some(second), None) = (parts.next(), parts.next(), parts.next()) else {
         return Err(malformed());
     };
-    let (role_arn, provider_arn) = match (iam_arn(first, "role/"), iam_arn(second, "saml-provider/")) {
-        (true, true) => (first, second),
-        _ if iam_arn(first, "saml-provider/") && iam_arn(second, "role/") => (second, first),
-        _ => return Err(malformed()),
-    };
+    let (role_arn, provider_arn) =
+        match (iam_arn(first, "role/"), iam_arn(second, "saml-provider/")) {
+            (true, true) => (first, second),
+            _ if iam_arn(first, "saml-provider/") && iam_arn(second, "role/") => (second, first),
+            _ => return Err(malformed()),
+        };
     let account = |arn: &str| arn.split(':').nth(4).map(str::to_owned);
     if account(role_arn) != account(provider_arn) {
         return Err(malformed());
     }
-    Ok(RolePair { role_arn: role_arn.to_owned(), provider_arn: provider_arn.to_owned() })
+    Ok(RolePair {
+        role_arn: role_arn.to_owned(),
+        provider_arn: provider_arn.to_owned(),
+    })
 }
 
 /// Whether `arn` is `arn:<partition>:iam::<12 digits>:<kind><name>` with a valid name.
 fn iam_arn(arn: &str, kind: &str) -> bool {
     let mut fields = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) =
-        (fields.next(), fields.next(), fields.next(), fields.next(), fields.next(), fields.next())
-    else {
+    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+    ) else {
         return false;
     };
-    let partition_ok = partition.starts_with("aws") && partition.bytes().all(|b| b.is_ascii_lowercase() || b == b'-');
+    let partition_ok = partition.starts_with("aws")
+        && partition
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'-');
     let account_ok = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
-    let Some(name) = resource.strip_prefix(kind) else { return false };
+    let Some(name) = resource.strip_prefix(kind) else {
+        return false;
+    };
     let name_ok = !name.is_empty()
         && name.len() <= 512
         && !name.ends_with('/')
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-/".contains(&b));
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-/".contains(&b));
     partition_ok && account_ok && name_ok
 }
 
@@ -177,11 +221,19 @@ fn iam_arn(arn: &str, kind: &str) -> bool {
 fn check_tag(key: &str, value: &str) -> Result<(), Error> {
     let allowed = |c: char| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c);
     let key_chars = key.chars().count();
-    if key_chars == 0 || key_chars > MAX_TAG_KEY_CHARS || !key.chars().all(allowed) || key.to_ascii_lowercase().starts_with("aws:") {
-        return Err(Error::PrincipalTagInvalid { detail: format!("key {key:?} is invalid") });
+    if key_chars == 0
+        || key_chars > MAX_TAG_KEY_CHARS
+        || !key.chars().all(allowed)
+        || key.to_ascii_lowercase().starts_with("aws:")
+    {
+        return Err(Error::PrincipalTagInvalid {
+            detail: format!("key {key:?} is invalid"),
+        });
     }
     if value.chars().count() > MAX_TAG_VALUE_CHARS || !value.chars().all(allowed) {
-        return Err(Error::PrincipalTagInvalid { detail: format!("value of {key:?} is invalid") });
+        return Err(Error::PrincipalTagInvalid {
+            detail: format!("value of {key:?} is invalid"),
+        });
     }
     Ok(())
 }
@@ -206,7 +258,8 @@ mod tests {
     fn accepts_role_pairs_in_either_order_and_trims() {
         let forward = format!("{ROLE_ARN},{PROVIDER_ARN}");
         let reversed = format!(" {PROVIDER_ARN} , {ROLE_ARN} ");
-        let aws = AwsAttributes::from_attributes(&[attribute(ROLE, &[&forward, &reversed])]).unwrap();
+        let aws =
+            AwsAttributes::from_attributes(&[attribute(ROLE, &[&forward, &reversed])]).unwrap();
         assert_eq!(aws.roles.len(), 2);
         assert_eq!(aws.roles[0], aws.roles[1]);
         assert_eq!(aws.roles[0].role_arn, ROLE_ARN);
@@ -232,22 +285,34 @@ mod tests {
     #[test]
     fn checks_role_session_name() {
         for ok in ["alice", "a.b@example.com", "a_b+c=d,e-f", &"x".repeat(64)] {
-            assert!(AwsAttributes::from_attributes(&[attribute(ROLE_SESSION_NAME, &[ok])]).is_ok(), "{ok}");
+            assert!(
+                AwsAttributes::from_attributes(&[attribute(ROLE_SESSION_NAME, &[ok])]).is_ok(),
+                "{ok}"
+            );
         }
         for bad in ["a", "alice smith", "álice", &"x".repeat(65), "a/b"] {
-            let err = AwsAttributes::from_attributes(&[attribute(ROLE_SESSION_NAME, &[bad])]).unwrap_err();
+            let err = AwsAttributes::from_attributes(&[attribute(ROLE_SESSION_NAME, &[bad])])
+                .unwrap_err();
             assert_eq!(err.code(), "role_session_name_invalid", "{bad}");
         }
-        let err = AwsAttributes::from_attributes(&[attribute(ROLE_SESSION_NAME, &["alice", "bob"])]).unwrap_err();
+        let err =
+            AwsAttributes::from_attributes(&[attribute(ROLE_SESSION_NAME, &["alice", "bob"])])
+                .unwrap_err();
         assert_eq!(err.code(), "role_session_name_invalid");
     }
 
     #[test]
     fn checks_session_duration_bounds() {
-        assert_eq!(AwsAttributes::from_attributes(&[attribute(SESSION_DURATION, &["900"])]).unwrap().session_duration, Some(900));
+        assert_eq!(
+            AwsAttributes::from_attributes(&[attribute(SESSION_DURATION, &["900"])])
+                .unwrap()
+                .session_duration,
+            Some(900)
+        );
         assert!(AwsAttributes::from_attributes(&[attribute(SESSION_DURATION, &["43200"])]).is_ok());
         for bad in ["899", "43201", "60", "-1", "1e3", ""] {
-            let err = AwsAttributes::from_attributes(&[attribute(SESSION_DURATION, &[bad])]).unwrap_err();
+            let err =
+                AwsAttributes::from_attributes(&[attribute(SESSION_DURATION, &[bad])]).unwrap_err();
             assert_eq!(err.code(), "session_duration_invalid", "{bad}");
         }
     }
@@ -256,7 +321,8 @@ mod tests {
     fn checks_source_identity() {
         assert!(AwsAttributes::from_attributes(&[attribute(SOURCE_IDENTITY, &["alice"])]).is_ok());
         for bad in ["aws:alice", "AWS:x1", "a", "a b"] {
-            let err = AwsAttributes::from_attributes(&[attribute(SOURCE_IDENTITY, &[bad])]).unwrap_err();
+            let err =
+                AwsAttributes::from_attributes(&[attribute(SOURCE_IDENTITY, &[bad])]).unwrap_err();
             assert_eq!(err.code(), "source_identity_invalid", "{bad}");
         }
     }
@@ -269,15 +335,24 @@ mod tests {
             attribute(TRANSITIVE_TAG_KEYS, &["department"]),
         ])
         .unwrap();
-        assert_eq!(aws.principal_tags, [("Department".to_owned(), "Support".to_owned())]);
-        let err = AwsAttributes::from_attributes(&[attribute(TRANSITIVE_TAG_KEYS, &["Missing"])]).unwrap_err();
+        assert_eq!(
+            aws.principal_tags,
+            [("Department".to_owned(), "Support".to_owned())]
+        );
+        let err = AwsAttributes::from_attributes(&[attribute(TRANSITIVE_TAG_KEYS, &["Missing"])])
+            .unwrap_err();
         assert_eq!(err.code(), "principal_tag_invalid");
         let err = AwsAttributes::from_attributes(&[attribute(&tag, &["a", "b"])]).unwrap_err();
         assert_eq!(err.code(), "principal_tag_invalid");
         let long = "v".repeat(257);
         let err = AwsAttributes::from_attributes(&[attribute(&tag, &[&long])]).unwrap_err();
         assert_eq!(err.code(), "principal_tag_invalid");
-        let many: Vec<Attribute> = (0..51).map(|i| attribute(&format!("{PRINCIPAL_TAG_PREFIX}k{i}"), &["v"])).collect();
-        assert_eq!(AwsAttributes::from_attributes(&many).unwrap_err().code(), "principal_tag_invalid");
+        let many: Vec<Attribute> = (0..51)
+            .map(|i| attribute(&format!("{PRINCIPAL_TAG_PREFIX}k{i}"), &["v"]))
+            .collect();
+        assert_eq!(
+            AwsAttributes::from_attributes(&many).unwrap_err().code(),
+            "principal_tag_invalid"
+        );
     }
 }

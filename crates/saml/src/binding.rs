@@ -42,29 +42,85 @@ pub fn inflate(compressed: &[u8], max: usize) -> Result<Vec<u8>, Error> {
     flate2::read::DeflateDecoder::new(compressed)
         .take(limit)
         .read_to_end(&mut out)
-        .map_err(|error| Error::DeflateInvalid { detail: error.to_string() })?;
+        .map_err(|error| Error::DeflateInvalid {
+            detail: error.to_string(),
+        })?;
     if out.len() > max {
-        return Err(Error::DeflateInvalid { detail: format!("inflates to more than {max} bytes") });
+        return Err(Error::DeflateInvalid {
+            detail: format!("inflates to more than {max} bytes"),
+        });
     }
     Ok(out)
 }
 
+/// Decodes a message whose binding is not known: XML as is (a UTF-8 byte-order mark and
+/// leading white space allowed), otherwise base64 of XML (HTTP-POST) or of raw DEFLATE
+/// (HTTP-Redirect). For offline diagnosis of pasted or saved messages.
+///
+/// # Errors
+/// As [`decode_post`] and [`decode_redirect`].
+pub fn decode_detected(input: &[u8], max_decoded: usize) -> Result<String, Error> {
+    let input = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
+    let start = input
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(input.len());
+    if input.get(start) == Some(&b'<') {
+        if input.len() > max_decoded {
+            return Err(Error::InputTooLarge {
+                size: input.len(),
+                limit: max_decoded,
+            });
+        }
+        return utf8(input.to_vec());
+    }
+    let text = std::str::from_utf8(input).map_err(|_| Error::Base64Invalid)?;
+    let bytes = decode_base64(text, max_decoded)?;
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    if bytes.get(start) == Some(&b'<') {
+        return utf8(bytes);
+    }
+    let inflated = inflate(&bytes, max_decoded).map_err(|_| Error::XmlMalformed {
+        detail: "the decoded base64 is neither XML nor raw DEFLATE".to_owned(),
+    })?;
+    utf8(inflated)
+}
+
 fn decode_base64(encoded: &str, max_decoded: usize) -> Result<Vec<u8>, Error> {
     // Base64 is 4/3 of the payload; allow for line breaks on top. Checked before any work.
-    let limit = max_decoded.saturating_mul(3).saturating_div(2).saturating_add(1024);
+    let limit = max_decoded
+        .saturating_mul(3)
+        .saturating_div(2)
+        .saturating_add(1024);
     if encoded.len() > limit {
-        return Err(Error::InputTooLarge { size: encoded.len(), limit });
+        return Err(Error::InputTooLarge {
+            size: encoded.len(),
+            limit,
+        });
     }
-    let compact: Vec<u8> = encoded.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    let bytes = base64::engine::general_purpose::STANDARD.decode(compact).map_err(|_| Error::Base64Invalid)?;
+    let compact: Vec<u8> = encoded
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|_| Error::Base64Invalid)?;
     if bytes.len() > max_decoded {
-        return Err(Error::InputTooLarge { size: bytes.len(), limit: max_decoded });
+        return Err(Error::InputTooLarge {
+            size: bytes.len(),
+            limit: max_decoded,
+        });
     }
     Ok(bytes)
 }
 
 fn utf8(bytes: Vec<u8>) -> Result<String, Error> {
-    String::from_utf8(bytes).map_err(|error| Error::XmlMalformed { detail: format!("not UTF-8: {error}") })
+    String::from_utf8(bytes).map_err(|error| Error::XmlMalformed {
+        detail: format!("not UTF-8: {error}"),
+    })
 }
 
 #[cfg(test)]
@@ -74,9 +130,23 @@ mod tests {
     use super::*;
 
     fn deflate(data: &[u8]) -> String {
-        let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        let mut encoder =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
         encoder.write_all(data).unwrap();
         base64::engine::general_purpose::STANDARD.encode(encoder.finish().unwrap())
+    }
+
+    #[test]
+    fn detects_xml_base64_and_deflate() {
+        let b64 = base64::engine::general_purpose::STANDARD.encode("<a/>");
+        assert_eq!(decode_detected(b" <a/>", 100).unwrap(), " <a/>");
+        assert_eq!(decode_detected(b"\xef\xbb\xbf<a/>", 100).unwrap(), "<a/>");
+        assert_eq!(decode_detected(b64.as_bytes(), 100).unwrap(), "<a/>");
+        assert_eq!(
+            decode_detected(deflate(b"<a/>").as_bytes(), 100).unwrap(),
+            "<a/>"
+        );
+        assert!(decode_detected(b"%%%", 100).is_err());
     }
 
     #[test]
@@ -93,13 +163,19 @@ mod tests {
     #[test]
     fn rejects_oversized_input_before_decoding() {
         let encoded = "A".repeat(10_000);
-        assert!(matches!(decode_post(&encoded, 1000), Err(Error::InputTooLarge { .. })));
+        assert!(matches!(
+            decode_post(&encoded, 1000),
+            Err(Error::InputTooLarge { .. })
+        ));
     }
 
     #[test]
     fn rejects_non_utf8() {
         let encoded = base64::engine::general_purpose::STANDARD.encode([0x3c, 0xff, 0xfe]);
-        assert!(matches!(decode_post(&encoded, 1000), Err(Error::XmlMalformed { .. })));
+        assert!(matches!(
+            decode_post(&encoded, 1000),
+            Err(Error::XmlMalformed { .. })
+        ));
     }
 
     #[test]
@@ -118,6 +194,9 @@ mod tests {
     #[test]
     fn rejects_corrupt_deflate() {
         let encoded = base64::engine::general_purpose::STANDARD.encode([0xff; 16]);
-        assert!(matches!(decode_redirect(&encoded, 1000), Err(Error::DeflateInvalid { .. })));
+        assert!(matches!(
+            decode_redirect(&encoded, 1000),
+            Err(Error::DeflateInvalid { .. })
+        ));
     }
 }

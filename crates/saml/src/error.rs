@@ -300,33 +300,39 @@ impl Error {
     /// The check this error belongs to.
     pub fn check(&self) -> Check {
         match self {
-            Self::InputTooLarge { .. } | Self::Base64Invalid | Self::DeflateInvalid { .. } => Check::Decode,
+            Self::InputTooLarge { .. } | Self::Base64Invalid | Self::DeflateInvalid { .. } => {
+                Check::Decode
+            }
             Self::XmlMalformed { .. }
             | Self::XmlDtdForbidden
             | Self::XmlLimitExceeded { .. }
             | Self::XmlDuplicateId { .. } => Check::Parse,
-            Self::NotAResponse { .. } | Self::VersionUnsupported { .. } | Self::StatusNotSuccess { .. } => {
-                Check::Response
-            }
+            Self::NotAResponse { .. }
+            | Self::VersionUnsupported { .. }
+            | Self::StatusNotSuccess { .. } => Check::Response,
             Self::AssertionMissing
             | Self::MultipleAssertions { .. }
             | Self::AssertionMisplaced
             | Self::EncryptedAssertionUnsupported => Check::Assertion,
-            Self::IssuerMissing | Self::IssuerUnknown { .. } | Self::IssuerInconsistent { .. } => Check::Issuer,
+            Self::IssuerMissing | Self::IssuerUnknown { .. } | Self::IssuerInconsistent { .. } => {
+                Check::Issuer
+            }
             Self::SignatureMissing
             | Self::IssuerKeyMismatch { .. }
             | Self::Signature(_)
             | Self::Key(_)
             | Self::MetadataInvalid { .. }
             | Self::MetadataNoSigningKey { .. } => Check::Signature,
-            Self::DestinationMismatch { .. } | Self::InResponseToMismatch { .. } | Self::UnsolicitedResponse => {
-                Check::Destination
-            }
+            Self::DestinationMismatch { .. }
+            | Self::InResponseToMismatch { .. }
+            | Self::UnsolicitedResponse => Check::Destination,
             Self::SubjectMissing
             | Self::ValueMalformed { .. }
             | Self::SubjectConfirmationMissing { .. }
             | Self::RecipientMismatch { .. } => Check::Subject,
-            Self::TimestampInvalid { .. } | Self::NotYetValid { .. } | Self::Expired { .. } => Check::Validity,
+            Self::TimestampInvalid { .. } | Self::NotYetValid { .. } | Self::Expired { .. } => {
+                Check::Validity
+            }
             Self::AudienceMismatch { .. } => Check::Audience,
             Self::RoleMalformed { .. }
             | Self::RoleSessionNameInvalid { .. }
@@ -340,57 +346,145 @@ impl Error {
     pub fn hint(&self) -> &'static str {
         use fedgate_dsig::Error as D;
         match self {
-            Self::InputTooLarge { .. } => "send the SAMLResponse form field only; a real response is far below the limit",
-            Self::Base64Invalid => "pass the SAMLResponse value exactly as posted (standard base64), or the decoded XML",
-            Self::DeflateInvalid { .. } => "HTTP-Redirect messages are raw DEFLATE (no zlib header) then base64",
-            Self::XmlMalformed { .. } => "the message is not well-formed UTF-8 XML; check it was not truncated or re-encoded",
-            Self::XmlDtdForbidden => "SAML messages never need a DOCTYPE; remove it (entity declarations are an attack vector)",
-            Self::XmlLimitExceeded { .. } => "the document is far larger or deeper than any real SAML response",
-            Self::XmlDuplicateId { .. } => "every ID in the document must be unique; duplicate IDs are used in signature-wrapping attacks",
-            Self::NotAResponse { .. } => "send a samlp:Response (HTTP-POST binding), not a request, assertion or metadata",
+            Self::InputTooLarge { .. } => {
+                "send the SAMLResponse form field only; a real response is far below the limit"
+            }
+            Self::Base64Invalid => {
+                "pass the SAMLResponse value exactly as posted (standard base64), or the decoded XML"
+            }
+            Self::DeflateInvalid { .. } => {
+                "HTTP-Redirect messages are raw DEFLATE (no zlib header) then base64"
+            }
+            Self::XmlMalformed { .. } => {
+                "the message is not well-formed UTF-8 XML; check it was not truncated or re-encoded"
+            }
+            Self::XmlDtdForbidden => {
+                "SAML messages never need a DOCTYPE; remove it (entity declarations are an attack vector)"
+            }
+            Self::XmlLimitExceeded { .. } => {
+                "the document is far larger or deeper than any real SAML response"
+            }
+            Self::XmlDuplicateId { .. } => {
+                "every ID in the document must be unique; duplicate IDs are used in signature-wrapping attacks"
+            }
+            Self::NotAResponse { .. } => {
+                "send a samlp:Response (HTTP-POST binding), not a request, assertion or metadata"
+            }
             Self::VersionUnsupported { .. } => "configure the identity provider to send SAML 2.0",
-            Self::StatusNotSuccess { .. } => "the identity provider reported a failure; check its logs for the sign-in attempt",
-            Self::AssertionMissing => "the identity provider must include an Assertion in the Response",
-            Self::MultipleAssertions { .. } => "a Response must carry exactly one Assertion; extra assertions are used in signature-wrapping attacks",
+            Self::StatusNotSuccess { .. } => {
+                "the identity provider reported a failure; check its logs for the sign-in attempt"
+            }
+            Self::AssertionMissing => {
+                "the identity provider must include an Assertion in the Response"
+            }
+            Self::MultipleAssertions { .. } => {
+                "a Response must carry exactly one Assertion; extra assertions are used in signature-wrapping attacks"
+            }
             Self::AssertionMisplaced => "the Assertion must be a direct child of the Response",
-            Self::EncryptedAssertionUnsupported => "turn off assertion encryption at the identity provider for this service provider",
-            Self::IssuerMissing => "the identity provider must put its entity ID in the Assertion's Issuer",
-            Self::IssuerUnknown { .. } => "register this identity provider's metadata, or fix its entity ID so the Issuer matches the metadata",
-            Self::IssuerInconsistent { .. } => "the Response and Assertion Issuer must be the same entity ID",
-            Self::SignatureMissing => "configure the identity provider to sign the assertion (or the response)",
-            Self::IssuerKeyMismatch { .. } => "each provider must sign with a key from its own metadata; check which provider the identity provider is configured as",
+            Self::EncryptedAssertionUnsupported => {
+                "turn off assertion encryption at the identity provider for this service provider"
+            }
+            Self::IssuerMissing => {
+                "the identity provider must put its entity ID in the Assertion's Issuer"
+            }
+            Self::IssuerUnknown { .. } => {
+                "register this identity provider's metadata, or fix its entity ID so the Issuer matches the metadata"
+            }
+            Self::IssuerInconsistent { .. } => {
+                "the Response and Assertion Issuer must be the same entity ID"
+            }
+            Self::SignatureMissing => {
+                "configure the identity provider to sign the assertion (or the response)"
+            }
+            Self::IssuerKeyMismatch { .. } => {
+                "each provider must sign with a key from its own metadata; check which provider the identity provider is configured as"
+            }
             Self::Signature(error) | Self::Key(error) => match error {
-                D::Malformed { .. } => "the ds:Signature element is not a standard enveloped XML signature",
-                D::AlgorithmForbidden { .. } => "sign with RSA-SHA256 (or ECDSA) and a SHA-256 digest",
-                D::Sha1NotAllowed { .. } => "configure the identity provider to sign with SHA-256, or allow SHA-1 for this provider",
-                D::ReferenceInvalid { .. } => "the signature must have one Reference to the ID of the signed element",
-                D::ReferenceNotParent { .. } => "the signature must sign the element that contains it (enveloped signature)",
-                D::TransformForbidden { .. } => "use only the enveloped-signature and exclusive canonicalization transforms",
-                D::DigestMismatch => "the signed content was modified after signing; do not reformat or edit the response",
-                D::KeyTooWeak { .. } => "use an RSA key of at least 2048 bits (or ECDSA) for signing",
-                D::KeyNotTrusted => "the response was signed with a certificate not in the provider's metadata; upload current metadata",
-                D::SignatureInvalid => "upload the identity provider's current metadata (signing certificate rotated?)",
-                D::KeyInvalid { .. } => "provide the identity provider's signing certificate in PEM or DER form",
+                D::Malformed { .. } => {
+                    "the ds:Signature element is not a standard enveloped XML signature"
+                }
+                D::AlgorithmForbidden { .. } => {
+                    "sign with RSA-SHA256 (or ECDSA) and a SHA-256 digest"
+                }
+                D::Sha1NotAllowed { .. } => {
+                    "configure the identity provider to sign with SHA-256, or allow SHA-1 for this provider"
+                }
+                D::ReferenceInvalid { .. } => {
+                    "the signature must have one Reference to the ID of the signed element"
+                }
+                D::ReferenceNotParent { .. } => {
+                    "the signature must sign the element that contains it (enveloped signature)"
+                }
+                D::TransformForbidden { .. } => {
+                    "use only the enveloped-signature and exclusive canonicalization transforms"
+                }
+                D::DigestMismatch => {
+                    "the signed content was modified after signing; do not reformat or edit the response"
+                }
+                D::KeyTooWeak { .. } => {
+                    "use an RSA key of at least 2048 bits (or ECDSA) for signing"
+                }
+                D::KeyNotTrusted => {
+                    "the response was signed with a certificate not in the provider's metadata; upload current metadata"
+                }
+                D::SignatureInvalid => {
+                    "upload the identity provider's current metadata (signing certificate rotated?)"
+                }
+                D::KeyInvalid { .. } => {
+                    "provide the identity provider's signing certificate in PEM or DER form"
+                }
                 _ => "check the identity provider's signing configuration",
             },
-            Self::DestinationMismatch { .. } => "set the identity provider's ACS URL to this service's sign-in endpoint",
-            Self::InResponseToMismatch { .. } => "the response answers a different request; start the sign-in again",
-            Self::UnsolicitedResponse => "a request is outstanding but the response is unsolicited (IdP-initiated)",
+            Self::DestinationMismatch { .. } => {
+                "set the identity provider's ACS URL to this service's sign-in endpoint"
+            }
+            Self::InResponseToMismatch { .. } => {
+                "the response answers a different request; start the sign-in again"
+            }
+            Self::UnsolicitedResponse => {
+                "a request is outstanding but the response is unsolicited (IdP-initiated)"
+            }
             Self::SubjectMissing => "the identity provider must send a Subject with a NameID",
             Self::ValueMalformed { .. } => "identity values must be plain text",
-            Self::SubjectConfirmationMissing { .. } => "send a bearer SubjectConfirmation with SubjectConfirmationData (NotOnOrAfter, Recipient)",
-            Self::RecipientMismatch { .. } => "set the identity provider's ACS URL (Recipient) to this service's sign-in endpoint",
-            Self::TimestampInvalid { .. } => "timestamps must be xs:dateTime in UTC, e.g. 2026-01-01T00:00:00Z",
-            Self::NotYetValid { .. } => "check the clocks of the identity provider and this server (NTP)",
-            Self::Expired { .. } => "sign in again; if it keeps failing, check clocks (NTP) and the identity provider's assertion lifetime",
-            Self::AudienceMismatch { .. } => "set the identity provider's audience (SP entity ID) to urn:amazon:webservices or this service's entity ID",
-            Self::RoleMalformed { .. } => "each Role value must be 'arn:aws:iam::<account>:role/<name>,arn:aws:iam::<account>:saml-provider/<name>'",
-            Self::RoleSessionNameInvalid { .. } => "send exactly one RoleSessionName of 2–64 characters from [A-Za-z0-9_+=,.@-]",
-            Self::SessionDurationInvalid { .. } => "SessionDuration must be an integer number of seconds from 900 to 43200",
-            Self::SourceIdentityInvalid { .. } => "SourceIdentity must be 2–64 characters from [A-Za-z0-9_+=,.@-] and not start with 'aws:'",
-            Self::PrincipalTagInvalid { .. } => "each PrincipalTag attribute needs one value (≤ 256 chars), key ≤ 128 chars, at most 50 tags",
-            Self::MetadataInvalid { .. } => "upload the identity provider's SAML 2.0 metadata (an EntityDescriptor with an IDPSSODescriptor)",
-            Self::MetadataNoSigningKey { .. } => "the metadata must contain a signing certificate (KeyDescriptor use=\"signing\" or no use)",
+            Self::SubjectConfirmationMissing { .. } => {
+                "send a bearer SubjectConfirmation with SubjectConfirmationData (NotOnOrAfter, Recipient)"
+            }
+            Self::RecipientMismatch { .. } => {
+                "set the identity provider's ACS URL (Recipient) to this service's sign-in endpoint"
+            }
+            Self::TimestampInvalid { .. } => {
+                "timestamps must be xs:dateTime in UTC, e.g. 2026-01-01T00:00:00Z"
+            }
+            Self::NotYetValid { .. } => {
+                "check the clocks of the identity provider and this server (NTP)"
+            }
+            Self::Expired { .. } => {
+                "sign in again; if it keeps failing, check clocks (NTP) and the identity provider's assertion lifetime"
+            }
+            Self::AudienceMismatch { .. } => {
+                "set the identity provider's audience (SP entity ID) to urn:amazon:webservices or this service's entity ID"
+            }
+            Self::RoleMalformed { .. } => {
+                "each Role value must be 'arn:aws:iam::<account>:role/<name>,arn:aws:iam::<account>:saml-provider/<name>'"
+            }
+            Self::RoleSessionNameInvalid { .. } => {
+                "send exactly one RoleSessionName of 2–64 characters from [A-Za-z0-9_+=,.@-]"
+            }
+            Self::SessionDurationInvalid { .. } => {
+                "SessionDuration must be an integer number of seconds from 900 to 43200"
+            }
+            Self::SourceIdentityInvalid { .. } => {
+                "SourceIdentity must be 2–64 characters from [A-Za-z0-9_+=,.@-] and not start with 'aws:'"
+            }
+            Self::PrincipalTagInvalid { .. } => {
+                "each PrincipalTag attribute needs one value (≤ 256 chars), key ≤ 128 chars, at most 50 tags"
+            }
+            Self::MetadataInvalid { .. } => {
+                "upload the identity provider's SAML 2.0 metadata (an EntityDescriptor with an IDPSSODescriptor)"
+            }
+            Self::MetadataNoSigningKey { .. } => {
+                "the metadata must contain a signing certificate (KeyDescriptor use=\"signing\" or no use)"
+            }
         }
     }
 }
@@ -398,27 +492,51 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::InputTooLarge { size, limit } => write!(f, "message of {size} bytes exceeds the limit of {limit} bytes"),
+            Self::InputTooLarge { size, limit } => write!(
+                f,
+                "message of {size} bytes exceeds the limit of {limit} bytes"
+            ),
             Self::Base64Invalid => f.write_str("the message is not valid base64"),
             Self::DeflateInvalid { detail } => write!(f, "the message does not inflate: {detail}"),
             Self::XmlMalformed { detail } => write!(f, "malformed XML: {detail}"),
-            Self::XmlDtdForbidden => f.write_str("document type declarations (DOCTYPE) are not allowed"),
+            Self::XmlDtdForbidden => {
+                f.write_str("document type declarations (DOCTYPE) are not allowed")
+            }
             Self::XmlLimitExceeded { detail } => write!(f, "{detail}"),
             Self::XmlDuplicateId { id } => write!(f, "the ID {id:?} appears more than once"),
             Self::NotAResponse { found } => write!(f, "expected a samlp:Response, found <{found}>"),
-            Self::VersionUnsupported { version } => write!(f, "SAML version {version:?} is not supported (2.0 required)"),
-            Self::StatusNotSuccess { status } => write!(f, "the response status is {status}, not Success"),
+            Self::VersionUnsupported { version } => write!(
+                f,
+                "SAML version {version:?} is not supported (2.0 required)"
+            ),
+            Self::StatusNotSuccess { status } => {
+                write!(f, "the response status is {status}, not Success")
+            }
             Self::AssertionMissing => f.write_str("the response contains no assertion"),
-            Self::MultipleAssertions { count } => write!(f, "the response contains {count} assertions; exactly one is allowed"),
-            Self::AssertionMisplaced => f.write_str("the assertion is not a direct child of the response"),
-            Self::EncryptedAssertionUnsupported => f.write_str("encrypted assertions are not supported yet"),
+            Self::MultipleAssertions { count } => write!(
+                f,
+                "the response contains {count} assertions; exactly one is allowed"
+            ),
+            Self::AssertionMisplaced => {
+                f.write_str("the assertion is not a direct child of the response")
+            }
+            Self::EncryptedAssertionUnsupported => {
+                f.write_str("encrypted assertions are not supported yet")
+            }
             Self::IssuerMissing => f.write_str("the assertion has no Issuer"),
-            Self::IssuerUnknown { issuer } => write!(f, "issuer {issuer:?} is not a trusted identity provider"),
-            Self::IssuerInconsistent { response_issuer, assertion_issuer } => write!(
+            Self::IssuerUnknown { issuer } => {
+                write!(f, "issuer {issuer:?} is not a trusted identity provider")
+            }
+            Self::IssuerInconsistent {
+                response_issuer,
+                assertion_issuer,
+            } => write!(
                 f,
                 "the response issuer {response_issuer:?} differs from the assertion issuer {assertion_issuer:?}"
             ),
-            Self::SignatureMissing => f.write_str("neither the response nor the assertion is signed"),
+            Self::SignatureMissing => {
+                f.write_str("neither the response nor the assertion is signed")
+            }
             Self::IssuerKeyMismatch { issuer, signed_by } => write!(
                 f,
                 "the assertion claims issuer {issuer:?} but is signed with the key of {signed_by:?}"
@@ -429,32 +547,74 @@ impl fmt::Display for Error {
                 write!(f, "Destination {destination:?} is not an accepted ACS URL")
             }
             Self::InResponseToMismatch { in_response_to } => {
-                write!(f, "InResponseTo {in_response_to:?} does not match an outstanding request")
+                write!(
+                    f,
+                    "InResponseTo {in_response_to:?} does not match an outstanding request"
+                )
             }
-            Self::UnsolicitedResponse => f.write_str("the response is unsolicited but a request is outstanding"),
+            Self::UnsolicitedResponse => {
+                f.write_str("the response is unsolicited but a request is outstanding")
+            }
             Self::SubjectMissing => f.write_str("the assertion has no Subject with a NameID"),
             Self::ValueMalformed { what } => write!(f, "{what} must contain only text"),
-            Self::SubjectConfirmationMissing { detail } => write!(f, "no usable bearer subject confirmation: {detail}"),
-            Self::RecipientMismatch { recipient: Some(recipient) } => {
+            Self::SubjectConfirmationMissing { detail } => {
+                write!(f, "no usable bearer subject confirmation: {detail}")
+            }
+            Self::RecipientMismatch {
+                recipient: Some(recipient),
+            } => {
                 write!(f, "Recipient {recipient:?} is not an accepted ACS URL")
             }
-            Self::RecipientMismatch { recipient: None } => f.write_str("the bearer SubjectConfirmationData has no Recipient"),
-            Self::TimestampInvalid { attribute } => write!(f, "{attribute} is not a valid xs:dateTime"),
-            Self::NotYetValid { not_before, now, skew } => {
-                write!(f, "not valid before {not_before} (now {now}, {skew} s skew allowed)")
+            Self::RecipientMismatch { recipient: None } => {
+                f.write_str("the bearer SubjectConfirmationData has no Recipient")
             }
-            Self::Expired { bound, not_on_or_after, now, skew } => {
-                write!(f, "expired: {bound} {not_on_or_after} (now {now}, {skew} s skew allowed)")
+            Self::TimestampInvalid { attribute } => {
+                write!(f, "{attribute} is not a valid xs:dateTime")
             }
-            Self::AudienceMismatch { found } if found.is_empty() => f.write_str("the assertion has no AudienceRestriction"),
-            Self::AudienceMismatch { found } => write!(f, "audience {found:?} does not include this service provider"),
-            Self::RoleMalformed { value } => write!(f, "Role value {value:?} is not a role ARN and provider ARN pair"),
+            Self::NotYetValid {
+                not_before,
+                now,
+                skew,
+            } => {
+                write!(
+                    f,
+                    "not valid before {not_before} (now {now}, {skew} s skew allowed)"
+                )
+            }
+            Self::Expired {
+                bound,
+                not_on_or_after,
+                now,
+                skew,
+            } => {
+                write!(
+                    f,
+                    "expired: {bound} {not_on_or_after} (now {now}, {skew} s skew allowed)"
+                )
+            }
+            Self::AudienceMismatch { found } if found.is_empty() => {
+                f.write_str("the assertion has no AudienceRestriction")
+            }
+            Self::AudienceMismatch { found } => write!(
+                f,
+                "audience {found:?} does not include this service provider"
+            ),
+            Self::RoleMalformed { value } => write!(
+                f,
+                "Role value {value:?} is not a role ARN and provider ARN pair"
+            ),
             Self::RoleSessionNameInvalid { detail } => write!(f, "RoleSessionName {detail}"),
-            Self::SessionDurationInvalid { value } => write!(f, "SessionDuration {value:?} is not 900–43200 seconds"),
-            Self::SourceIdentityInvalid { value } => write!(f, "SourceIdentity {value:?} is invalid"),
+            Self::SessionDurationInvalid { value } => {
+                write!(f, "SessionDuration {value:?} is not 900–43200 seconds")
+            }
+            Self::SourceIdentityInvalid { value } => {
+                write!(f, "SourceIdentity {value:?} is invalid")
+            }
             Self::PrincipalTagInvalid { detail } => write!(f, "session tag {detail}"),
             Self::MetadataInvalid { detail } => write!(f, "invalid metadata: {detail}"),
-            Self::MetadataNoSigningKey { entity_id } => write!(f, "identity provider {entity_id:?} has no signing key"),
+            Self::MetadataNoSigningKey { entity_id } => {
+                write!(f, "identity provider {entity_id:?} has no signing key")
+            }
         }
     }
 }
@@ -467,10 +627,14 @@ impl From<fedgate_xml::Error> for Error {
         match error {
             X::TooLarge { size, limit } => Self::InputTooLarge { size, limit },
             X::DtdForbidden => Self::XmlDtdForbidden,
-            X::LimitExceeded { .. } => Self::XmlLimitExceeded { detail: error.to_string() },
+            X::LimitExceeded { .. } => Self::XmlLimitExceeded {
+                detail: error.to_string(),
+            },
             X::DuplicateId { id } => Self::XmlDuplicateId { id },
             X::UnexpectedChildElement { parent } => Self::ValueMalformed { what: parent },
-            other => Self::XmlMalformed { detail: other.to_string() },
+            other => Self::XmlMalformed {
+                detail: other.to_string(),
+            },
         }
     }
 }

@@ -29,7 +29,9 @@ pub fn parse_metadata(xml: &str, limits: &Limits) -> Result<Vec<IdentityProvider
     let mut providers = Vec::new();
     collect(root, None, &mut providers)?;
     if providers.is_empty() {
-        return Err(Error::MetadataInvalid { detail: "no IDPSSODescriptor found".to_owned() });
+        return Err(Error::MetadataInvalid {
+            detail: "no IDPSSODescriptor found".to_owned(),
+        });
     }
     Ok(providers)
 }
@@ -40,9 +42,11 @@ fn collect(
     providers: &mut Vec<IdentityProvider>,
 ) -> Result<(), Error> {
     let valid_until = match element.attribute("validUntil") {
-        Some(value) => Some(parse_date_time(value).ok_or_else(|| Error::MetadataInvalid {
-            detail: format!("validUntil {value:?} is not a date-time"),
-        })?),
+        Some(value) => Some(
+            parse_date_time(value).ok_or_else(|| Error::MetadataInvalid {
+                detail: format!("validUntil {value:?} is not a date-time"),
+            })?,
+        ),
         None => None,
     };
     // The earliest validUntil of the entity and its enclosing groups applies.
@@ -52,7 +56,9 @@ fn collect(
     };
     if element.is(METADATA_NS, "EntitiesDescriptor") {
         for child in element.children() {
-            if child.is(METADATA_NS, "EntitiesDescriptor") || child.is(METADATA_NS, "EntityDescriptor") {
+            if child.is(METADATA_NS, "EntitiesDescriptor")
+                || child.is(METADATA_NS, "EntityDescriptor")
+            {
                 collect(child, valid_until, providers)?;
             }
         }
@@ -60,19 +66,27 @@ fn collect(
     }
     if !element.is(METADATA_NS, "EntityDescriptor") {
         return Err(Error::MetadataInvalid {
-            detail: format!("expected md:EntityDescriptor or md:EntitiesDescriptor, found <{}>", element.local_name()),
+            detail: format!(
+                "expected md:EntityDescriptor or md:EntitiesDescriptor, found <{}>",
+                element.local_name()
+            ),
         });
     }
     let entity_id = element
         .attribute("entityID")
         .filter(|id| !id.trim().is_empty())
-        .ok_or_else(|| Error::MetadataInvalid { detail: "EntityDescriptor without entityID".to_owned() })?;
+        .ok_or_else(|| Error::MetadataInvalid {
+            detail: "EntityDescriptor without entityID".to_owned(),
+        })?;
     for descriptor in element.children_named(METADATA_NS, "IDPSSODescriptor") {
         if providers.len() >= MAX_ENTITIES {
-            return Err(Error::MetadataInvalid { detail: format!("more than {MAX_ENTITIES} identity providers") });
+            return Err(Error::MetadataInvalid {
+                detail: format!("more than {MAX_ENTITIES} identity providers"),
+            });
         }
         let keys = signing_keys(descriptor)?;
-        let provider = IdentityProvider::new(Some(entity_id.to_owned()), keys)?.with_valid_until(valid_until);
+        let provider =
+            IdentityProvider::new(Some(entity_id.to_owned()), keys)?.with_valid_until(valid_until);
         providers.push(provider);
     }
     Ok(())
@@ -81,18 +95,32 @@ fn collect(
 fn signing_keys(descriptor: Element<'_, '_>) -> Result<Vec<TrustedKey>, Error> {
     let mut keys = Vec::new();
     for key_descriptor in descriptor.children_named(METADATA_NS, "KeyDescriptor") {
-        if key_descriptor.attribute("use").is_some_and(|usage| usage != "signing") {
+        if key_descriptor
+            .attribute("use")
+            .is_some_and(|usage| usage != "signing")
+        {
             continue;
         }
         let certificates = key_descriptor
             .children_named(DSIG_NAMESPACE, "KeyInfo")
-            .flat_map(|key_info| key_info.children_named(DSIG_NAMESPACE, "X509Data").collect::<Vec<_>>())
-            .flat_map(|data| data.children_named(DSIG_NAMESPACE, "X509Certificate").collect::<Vec<_>>());
+            .flat_map(|key_info| {
+                key_info
+                    .children_named(DSIG_NAMESPACE, "X509Data")
+                    .collect::<Vec<_>>()
+            })
+            .flat_map(|data| {
+                data.children_named(DSIG_NAMESPACE, "X509Certificate")
+                    .collect::<Vec<_>>()
+            });
         for certificate in certificates {
-            let der = decode_base64(&certificate.text()?)
-                .ok_or_else(|| Error::MetadataInvalid { detail: "X509Certificate is not base64".to_owned() })?;
+            let der =
+                decode_base64(&certificate.text()?).ok_or_else(|| Error::MetadataInvalid {
+                    detail: "X509Certificate is not base64".to_owned(),
+                })?;
             if keys.len() >= MAX_KEYS_PER_PROVIDER {
-                return Err(Error::MetadataInvalid { detail: format!("more than {MAX_KEYS_PER_PROVIDER} signing keys") });
+                return Err(Error::MetadataInvalid {
+                    detail: format!("more than {MAX_KEYS_PER_PROVIDER} signing keys"),
+                });
             }
             keys.push(TrustedKey::from_certificate_der(&der).map_err(Error::Key)?);
         }
@@ -106,7 +134,11 @@ fn signing_keys(descriptor: Element<'_, '_>) -> Result<Vec<TrustedKey>, Error> {
 /// # Errors
 /// [`Error::Key`] when the content is none of these, or the key is unusable.
 pub fn trusted_key_from_file_content(content: &[u8]) -> Result<TrustedKey, Error> {
-    let invalid = |detail: &str| Error::Key(fedgate_dsig::Error::KeyInvalid { detail: detail.to_owned() });
+    let invalid = |detail: &str| {
+        Error::Key(fedgate_dsig::Error::KeyInvalid {
+            detail: detail.to_owned(),
+        })
+    };
     if let Ok(text) = std::str::from_utf8(content) {
         if let Some((label, der)) = pem_block(text) {
             return match label {
@@ -115,7 +147,12 @@ pub fn trusted_key_from_file_content(content: &[u8]) -> Result<TrustedKey, Error
                 _ => Err(invalid(&format!("unsupported PEM block {label:?}"))),
             };
         }
-        if !text.trim().is_empty() && text.trim().bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=\r\n ".contains(&b)) {
+        if !text.trim().is_empty()
+            && text
+                .trim()
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+/=\r\n ".contains(&b))
+        {
             // A bare base64 certificate, as pasted from metadata.
             if let Some(der) = decode_base64(text) {
                 return TrustedKey::from_certificate_der(&der).map_err(Error::Key);
@@ -124,8 +161,12 @@ pub fn trusted_key_from_file_content(content: &[u8]) -> Result<TrustedKey, Error
     }
     match TrustedKey::from_certificate_der(content) {
         Ok(key) => Ok(key),
-        Err(certificate_error @ fedgate_dsig::Error::KeyTooWeak { .. }) => Err(Error::Key(certificate_error)),
-        Err(certificate_error) => TrustedKey::from_spki_der(content).map_err(|_| Error::Key(certificate_error)),
+        Err(certificate_error @ fedgate_dsig::Error::KeyTooWeak { .. }) => {
+            Err(Error::Key(certificate_error))
+        }
+        Err(certificate_error) => {
+            TrustedKey::from_spki_der(content).map_err(|_| Error::Key(certificate_error))
+        }
     }
 }
 
@@ -162,6 +203,9 @@ mod tests {
     #[test]
     fn rejects_metadata_with_only_an_sp() {
         let xml = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://sp.test"><md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"/></md:EntityDescriptor>"#;
-        assert_eq!(parse_metadata(xml, &Limits::default()).unwrap_err().code(), "metadata_invalid");
+        assert_eq!(
+            parse_metadata(xml, &Limits::default()).unwrap_err().code(),
+            "metadata_invalid"
+        );
     }
 }

@@ -32,9 +32,16 @@ impl IdentityProvider {
     /// [`Error::MetadataNoSigningKey`] when `keys` is empty.
     pub fn new(entity_id: Option<String>, keys: Vec<TrustedKey>) -> Result<Self, Error> {
         if keys.is_empty() {
-            return Err(Error::MetadataNoSigningKey { entity_id: entity_id.unwrap_or_default() });
+            return Err(Error::MetadataNoSigningKey {
+                entity_id: entity_id.unwrap_or_default(),
+            });
         }
-        Ok(Self { entity_id, keys, allow_sha1: false, valid_until: None })
+        Ok(Self {
+            entity_id,
+            keys,
+            allow_sha1: false,
+            valid_until: None,
+        })
     }
 
     /// Allows SHA-1 signatures and digests from this provider (off by default).
@@ -73,7 +80,9 @@ impl IdentityProvider {
 
     /// Whether this provider may have issued a message whose Issuer is `issuer`.
     pub(crate) fn matches_issuer(&self, issuer: &str) -> bool {
-        self.entity_id.as_deref().is_none_or(|entity_id| entity_id == issuer)
+        self.entity_id
+            .as_deref()
+            .is_none_or(|entity_id| entity_id == issuer)
     }
 }
 

@@ -10,7 +10,11 @@ pub fn parse_date_time(value: &str) -> Option<OffsetDateTime> {
     if let Ok(parsed) = OffsetDateTime::parse(value, &Rfc3339) {
         return Some(parsed);
     }
-    let has_zone = value.ends_with('Z') || value.ends_with('z') || value.get(19..).is_some_and(|tail| tail.contains(['+', '-']));
+    let has_zone = value.ends_with('Z')
+        || value.ends_with('z')
+        || value
+            .get(19..)
+            .is_some_and(|tail| tail.contains(['+', '-']));
     if has_zone {
         return None;
     }
@@ -26,7 +30,10 @@ mod tests {
         assert!(parse_date_time("2026-01-01T00:00:00Z").is_some());
         assert!(parse_date_time("2026-01-01T00:00:00.123456Z").is_some());
         assert!(parse_date_time("2026-01-01T01:00:00+01:00").is_some());
-        assert_eq!(parse_date_time("2026-01-01T00:00:00"), parse_date_time("2026-01-01T00:00:00Z"));
+        assert_eq!(
+            parse_date_time("2026-01-01T00:00:00"),
+            parse_date_time("2026-01-01T00:00:00Z")
+        );
     }
 
     #[test]

@@ -155,41 +155,63 @@ pub fn validate_response(
     let unverified_assertion = the_one_assertion(response)?;
     check_version(unverified_assertion)?;
     let unverified_issuer = issuer_of(unverified_assertion).ok_or(Error::IssuerMissing)?;
-    if let Some(response_issuer) = issuer_of(response).filter(|issuer| *issuer != unverified_issuer) {
+    if let Some(response_issuer) = issuer_of(response).filter(|issuer| *issuer != unverified_issuer)
+    {
         return Err(Error::IssuerInconsistent {
             response_issuer,
             assertion_issuer: unverified_issuer,
         });
     }
-    if !providers.iter().any(|provider| provider.matches_issuer(&unverified_issuer)) {
-        return Err(Error::IssuerUnknown { issuer: unverified_issuer });
+    if !providers
+        .iter()
+        .any(|provider| provider.matches_issuer(&unverified_issuer))
+    {
+        return Err(Error::IssuerUnknown {
+            issuer: unverified_issuer,
+        });
     }
 
-    let (provider_index, signed) = verify_signatures(&document, response, unverified_assertion, &unverified_issuer, providers)?;
+    let (provider_index, signed) = verify_signatures(
+        &document,
+        response,
+        unverified_assertion,
+        &unverified_issuer,
+        providers,
+    )?;
     // INVARIANT: from here on, assertion content is read only from `signed_assertion`.
     let signed_assertion = signed.assertion;
     let signed_issuer = issuer_of(signed_assertion).ok_or(Error::IssuerMissing)?;
 
-    if let Some(destination) = response.attribute("Destination") {
-        if !sp.acs_urls.iter().any(|url| url == destination) {
-            return Err(Error::DestinationMismatch { destination: destination.to_owned() });
-        }
+    if let Some(destination) = response.attribute("Destination")
+        && !sp.acs_urls.iter().any(|url| url == destination)
+    {
+        return Err(Error::DestinationMismatch {
+            destination: destination.to_owned(),
+        });
     }
 
     let skew = Duration::seconds(sp.clock_skew_seconds);
-    let subject = signed_assertion.first_child_named(ASSERTION_NS, "Subject").ok_or(Error::SubjectMissing)?;
+    let subject = signed_assertion
+        .first_child_named(ASSERTION_NS, "Subject")
+        .ok_or(Error::SubjectMissing)?;
     let confirmations: Vec<Element<'_, '_>> = subject
         .children_named(ASSERTION_NS, "SubjectConfirmation")
         .filter(|confirmation| confirmation.attribute("Method") == Some(BEARER))
         .collect();
     let in_response_to = check_in_response_to(response, &confirmations, outstanding_requests)?;
 
-    let name_id_element = subject.first_child_named(ASSERTION_NS, "NameID").ok_or(Error::SubjectMissing)?;
+    let name_id_element = subject
+        .first_child_named(ASSERTION_NS, "NameID")
+        .ok_or(Error::SubjectMissing)?;
     let subject_name = NameId {
         value: name_id_element.text()?.into_owned(),
         format: name_id_element.attribute("Format").map(str::to_owned),
-        name_qualifier: name_id_element.attribute("NameQualifier").map(str::to_owned),
-        sp_name_qualifier: name_id_element.attribute("SPNameQualifier").map(str::to_owned),
+        name_qualifier: name_id_element
+            .attribute("NameQualifier")
+            .map(str::to_owned),
+        sp_name_qualifier: name_id_element
+            .attribute("SPNameQualifier")
+            .map(str::to_owned),
     };
     if subject_name.value.trim().is_empty() {
         return Err(Error::SubjectMissing);
@@ -216,7 +238,8 @@ pub fn validate_response(
     for statement in signed_assertion.children_named(ASSERTION_NS, "AuthnStatement") {
         if let Some(bound) = timestamp(statement, "SessionNotOnOrAfter")? {
             check_not_on_or_after("SessionNotOnOrAfter", bound, now, skew)?;
-            session_not_on_or_after = Some(session_not_on_or_after.map_or(bound, |earlier| earlier.min(bound)));
+            session_not_on_or_after =
+                Some(session_not_on_or_after.map_or(bound, |earlier| earlier.min(bound)));
         }
         authn_instant = authn_instant.or(timestamp(statement, "AuthnInstant")?);
     }
@@ -228,7 +251,10 @@ pub fn validate_response(
     Ok(ValidatedAssertion {
         provider_index,
         issuer: signed_issuer,
-        assertion_id: signed_assertion.attribute("ID").unwrap_or_default().to_owned(),
+        assertion_id: signed_assertion
+            .attribute("ID")
+            .unwrap_or_default()
+            .to_owned(),
         response_id: response.attribute("ID").map(str::to_owned),
         in_response_to,
         subject: subject_name,
@@ -247,19 +273,26 @@ pub fn validate_response(
 /// Document element, version and status.
 fn check_response(response: Element<'_, '_>) -> Result<(), Error> {
     if !response.is(PROTOCOL_NS, "Response") {
-        return Err(Error::NotAResponse { found: response.local_name().to_owned() });
+        return Err(Error::NotAResponse {
+            found: response.local_name().to_owned(),
+        });
     }
     check_version(response)?;
     let status_code = response
         .first_child_named(PROTOCOL_NS, "Status")
         .and_then(|status| status.first_child_named(PROTOCOL_NS, "StatusCode"));
     let Some(status_code) = status_code else {
-        return Err(Error::StatusNotSuccess { status: "missing".to_owned() });
+        return Err(Error::StatusNotSuccess {
+            status: "missing".to_owned(),
+        });
     };
     let value = status_code.attribute("Value").unwrap_or_default();
     if value != STATUS_SUCCESS {
         let mut status = value.to_owned();
-        if let Some(second) = status_code.first_child_named(PROTOCOL_NS, "StatusCode").and_then(|c| c.attribute("Value")) {
+        if let Some(second) = status_code
+            .first_child_named(PROTOCOL_NS, "StatusCode")
+            .and_then(|c| c.attribute("Value"))
+        {
             status.push_str(" / ");
             status.push_str(second);
         }
@@ -271,7 +304,9 @@ fn check_response(response: Element<'_, '_>) -> Result<(), Error> {
 fn check_version(element: Element<'_, '_>) -> Result<(), Error> {
     match element.attribute("Version") {
         Some("2.0") => Ok(()),
-        other => Err(Error::VersionUnsupported { version: other.unwrap_or("missing").to_owned() }),
+        other => Err(Error::VersionUnsupported {
+            version: other.unwrap_or("missing").to_owned(),
+        }),
     }
 }
 
@@ -287,7 +322,10 @@ fn the_one_assertion<'a, 'i>(response: Element<'a, 'i>) -> Result<Element<'a, 'i
     if extra > 0 {
         return Err(Error::MultipleAssertions { count: extra + 1 });
     }
-    if !response.children().any(|child| child.node().id() == assertion.node().id()) {
+    if !response
+        .children()
+        .any(|child| child.node().id() == assertion.node().id())
+    {
         return Err(Error::AssertionMisplaced);
     }
     if assertion.local_name() == "EncryptedAssertion" {
@@ -297,7 +335,10 @@ fn the_one_assertion<'a, 'i>(response: Element<'a, 'i>) -> Result<Element<'a, 'i
 }
 
 fn issuer_of(element: Element<'_, '_>) -> Option<String> {
-    let issuer = element.first_child_named(ASSERTION_NS, "Issuer")?.text().ok()?;
+    let issuer = element
+        .first_child_named(ASSERTION_NS, "Issuer")?
+        .text()
+        .ok()?;
     let issuer = issuer.trim();
     (!issuer.is_empty()).then(|| issuer.to_owned())
 }
@@ -318,7 +359,8 @@ fn verify_signatures<'a, 'i>(
     unverified_issuer: &str,
     providers: &[IdentityProvider],
 ) -> Result<(usize, Signed<'a, 'i>), Error> {
-    let signature_of = |element: Element<'a, 'i>| element.first_child_named(DSIG_NAMESPACE, "Signature");
+    let signature_of =
+        |element: Element<'a, 'i>| element.first_child_named(DSIG_NAMESPACE, "Signature");
     let response_signature = signature_of(response);
     let assertion_signature = signature_of(unverified_assertion);
     if response_signature.is_none() && assertion_signature.is_none() {
@@ -336,7 +378,11 @@ fn verify_signatures<'a, 'i>(
     };
 
     let mut first_error = None;
-    for (index, provider) in providers.iter().enumerate().filter(|(_, p)| p.matches_issuer(unverified_issuer)) {
+    for (index, provider) in providers
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.matches_issuer(unverified_issuer))
+    {
         match verify_with(provider) {
             Ok([response_verified, assertion_verified]) => {
                 let assertion = match (assertion_verified, response_verified) {
@@ -359,7 +405,10 @@ fn verify_signatures<'a, 'i>(
         }
     }
     let error = first_error.unwrap_or(fedgate_dsig::Error::SignatureInvalid);
-    if matches!(error, fedgate_dsig::Error::SignatureInvalid | fedgate_dsig::Error::KeyNotTrusted) {
+    if matches!(
+        error,
+        fedgate_dsig::Error::SignatureInvalid | fedgate_dsig::Error::KeyNotTrusted
+    ) {
         // Diagnosis only: would another trusted provider's key have verified it?
         let signed_by = providers
             .iter()
@@ -382,16 +431,27 @@ fn check_in_response_to(
     confirmations: &[Element<'_, '_>],
     outstanding_requests: &[String],
 ) -> Result<Option<String>, Error> {
-    let data = confirmations.iter().filter_map(|c| c.first_child_named(ASSERTION_NS, "SubjectConfirmationData"));
-    let values: Vec<&str> = response.attribute("InResponseTo").into_iter().chain(data.filter_map(|d| d.attribute("InResponseTo"))).collect();
+    let data = confirmations
+        .iter()
+        .filter_map(|c| c.first_child_named(ASSERTION_NS, "SubjectConfirmationData"));
+    let values: Vec<&str> = response
+        .attribute("InResponseTo")
+        .into_iter()
+        .chain(data.filter_map(|d| d.attribute("InResponseTo")))
+        .collect();
     if outstanding_requests.is_empty() {
         return Ok(values.first().map(|v| (*v).to_owned()));
     }
     let Some(first) = values.first() else {
         return Err(Error::UnsolicitedResponse);
     };
-    if let Some(unknown) = values.iter().find(|value| !outstanding_requests.iter().any(|id| id == *value)) {
-        return Err(Error::InResponseToMismatch { in_response_to: (*unknown).to_owned() });
+    if let Some(unknown) = values
+        .iter()
+        .find(|value| !outstanding_requests.iter().any(|id| id == *value))
+    {
+        return Err(Error::InResponseToMismatch {
+            in_response_to: (*unknown).to_owned(),
+        });
     }
     Ok(Some((*first).to_owned()))
 }
@@ -413,9 +473,11 @@ fn check_confirmations(
             }
         }
     }
-    Err(first_error.unwrap_or_else(|| Error::SubjectConfirmationMissing {
-        detail: "no SubjectConfirmation with Method bearer".to_owned(),
-    }))
+    Err(
+        first_error.unwrap_or_else(|| Error::SubjectConfirmationMissing {
+            detail: "no SubjectConfirmation with Method bearer".to_owned(),
+        }),
+    )
 }
 
 fn check_confirmation(
@@ -426,14 +488,19 @@ fn check_confirmation(
 ) -> Result<(String, Option<OffsetDateTime>, OffsetDateTime), Error> {
     let data = confirmation
         .first_child_named(ASSERTION_NS, "SubjectConfirmationData")
-        .ok_or_else(|| Error::SubjectConfirmationMissing { detail: "bearer confirmation without SubjectConfirmationData".to_owned() })?;
+        .ok_or_else(|| Error::SubjectConfirmationMissing {
+            detail: "bearer confirmation without SubjectConfirmationData".to_owned(),
+        })?;
     let recipient = data.attribute("Recipient");
     let Some(recipient) = recipient.filter(|r| sp.acs_urls.iter().any(|url| url == r)) else {
-        return Err(Error::RecipientMismatch { recipient: recipient.map(str::to_owned) });
+        return Err(Error::RecipientMismatch {
+            recipient: recipient.map(str::to_owned),
+        });
     };
-    let not_on_or_after = timestamp(data, "NotOnOrAfter")?.ok_or_else(|| Error::SubjectConfirmationMissing {
-        detail: "SubjectConfirmationData without NotOnOrAfter".to_owned(),
-    })?;
+    let not_on_or_after =
+        timestamp(data, "NotOnOrAfter")?.ok_or_else(|| Error::SubjectConfirmationMissing {
+            detail: "SubjectConfirmationData without NotOnOrAfter".to_owned(),
+        })?;
     let not_before = timestamp(data, "NotBefore")?;
     if let Some(not_before) = not_before {
         check_not_before(not_before, now, skew)?;
@@ -442,32 +509,60 @@ fn check_confirmation(
     Ok((recipient.to_owned(), not_before, not_on_or_after))
 }
 
-fn timestamp(element: Element<'_, '_>, attribute: &'static str) -> Result<Option<OffsetDateTime>, Error> {
+fn timestamp(
+    element: Element<'_, '_>,
+    attribute: &'static str,
+) -> Result<Option<OffsetDateTime>, Error> {
     element
         .attribute(attribute)
         .map(|value| parse_date_time(value).ok_or(Error::TimestampInvalid { attribute }))
         .transpose()
 }
 
-fn check_not_before(not_before: OffsetDateTime, now: OffsetDateTime, skew: Duration) -> Result<(), Error> {
+fn check_not_before(
+    not_before: OffsetDateTime,
+    now: OffsetDateTime,
+    skew: Duration,
+) -> Result<(), Error> {
     if now + skew < not_before {
-        return Err(Error::NotYetValid { not_before, now, skew: skew.whole_seconds() });
+        return Err(Error::NotYetValid {
+            not_before,
+            now,
+            skew: skew.whole_seconds(),
+        });
     }
     Ok(())
 }
 
-fn check_not_on_or_after(bound: &'static str, not_on_or_after: OffsetDateTime, now: OffsetDateTime, skew: Duration) -> Result<(), Error> {
+fn check_not_on_or_after(
+    bound: &'static str,
+    not_on_or_after: OffsetDateTime,
+    now: OffsetDateTime,
+    skew: Duration,
+) -> Result<(), Error> {
     if now - skew >= not_on_or_after {
-        return Err(Error::Expired { bound, not_on_or_after, now, skew: skew.whole_seconds() });
+        return Err(Error::Expired {
+            bound,
+            not_on_or_after,
+            now,
+            skew: skew.whole_seconds(),
+        });
     }
     Ok(())
 }
 
 /// Every AudienceRestriction must name this SP (its entity ID or an ACS URL), and there must
 /// be at least one.
-fn check_audience(conditions: Option<Element<'_, '_>>, sp: &ServiceProvider) -> Result<Vec<String>, Error> {
-    let restrictions: Vec<Element<'_, '_>> =
-        conditions.map(|c| c.children_named(ASSERTION_NS, "AudienceRestriction").collect()).unwrap_or_default();
+fn check_audience(
+    conditions: Option<Element<'_, '_>>,
+    sp: &ServiceProvider,
+) -> Result<Vec<String>, Error> {
+    let restrictions: Vec<Element<'_, '_>> = conditions
+        .map(|c| {
+            c.children_named(ASSERTION_NS, "AudienceRestriction")
+                .collect()
+        })
+        .unwrap_or_default();
     let mut all = Vec::new();
     let mut satisfied = !restrictions.is_empty();
     for restriction in restrictions {
@@ -492,7 +587,9 @@ fn read_attributes(assertion: Element<'_, '_>) -> Result<Vec<Attribute>, Error> 
             let name = attribute.attribute("Name").unwrap_or_default().to_owned();
             let mut values = Vec::new();
             for value in attribute.children_named(ASSERTION_NS, "AttributeValue") {
-                let text = value.text().map_err(|_| Error::ValueMalformed { what: format!("attribute {name:?}") })?;
+                let text = value.text().map_err(|_| Error::ValueMalformed {
+                    what: format!("attribute {name:?}"),
+                })?;
                 values.push(text.into_owned());
             }
             attributes.push(Attribute {

@@ -65,7 +65,9 @@ impl<'a, 'input> Element<'a, 'input> {
 
     /// Child elements in document order (text, comments and processing instructions skipped).
     pub fn children(&self) -> Children<'a, 'input> {
-        Children { inner: self.node.children() }
+        Children {
+            inner: self.node.children(),
+        }
     }
 
     /// Child elements named `{namespace}local_name`.
@@ -78,17 +80,26 @@ impl<'a, 'input> Element<'a, 'input> {
         'a: 'n,
         'input: 'n,
     {
-        self.children().filter(move |child| child.is(namespace, local_name))
+        self.children()
+            .filter(move |child| child.is(namespace, local_name))
     }
 
     /// The first child element named `{namespace}local_name`.
-    pub fn first_child_named(&self, namespace: &str, local_name: &str) -> Option<Element<'a, 'input>> {
-        self.children().find(|child| child.is(namespace, local_name))
+    pub fn first_child_named(
+        &self,
+        namespace: &str,
+        local_name: &str,
+    ) -> Option<Element<'a, 'input>> {
+        self.children()
+            .find(|child| child.is(namespace, local_name))
     }
 
     /// Every descendant element (not including this one), in document order.
     pub fn descendants(&self) -> impl Iterator<Item = Element<'a, 'input>> {
-        self.node.descendants().skip(1).filter_map(Element::from_node)
+        self.node
+            .descendants()
+            .skip(1)
+            .filter_map(Element::from_node)
     }
 
     /// The whole text content of an element that must hold only text.
@@ -104,7 +115,9 @@ impl<'a, 'input> Element<'a, 'input> {
         let mut text: Option<Cow<'a, str>> = None;
         for child in self.node.children() {
             if child.is_element() {
-                return Err(Error::UnexpectedChildElement { parent: self.local_name().to_owned() });
+                return Err(Error::UnexpectedChildElement {
+                    parent: self.local_name().to_owned(),
+                });
             }
             if let Some(part) = child.text().filter(|_| child.is_text()) {
                 text = Some(match text {

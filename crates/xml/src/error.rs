@@ -52,7 +52,9 @@ impl Error {
                 what: "nodes",
                 limit: usize::try_from(limits.max_nodes).unwrap_or(usize::MAX),
             },
-            other => Self::Malformed { detail: other.to_string() },
+            other => Self::Malformed {
+                detail: other.to_string(),
+            },
         }
     }
 }
@@ -60,13 +62,21 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::TooLarge { size, limit } => write!(f, "document of {size} bytes exceeds the limit of {limit} bytes"),
-            Self::DtdForbidden => f.write_str("document type declarations (DOCTYPE) are not allowed"),
+            Self::TooLarge { size, limit } => write!(
+                f,
+                "document of {size} bytes exceeds the limit of {limit} bytes"
+            ),
+            Self::DtdForbidden => {
+                f.write_str("document type declarations (DOCTYPE) are not allowed")
+            }
             Self::Malformed { detail } => write!(f, "malformed XML: {detail}"),
             Self::LimitExceeded { what, limit } => write!(f, "limit on {what} ({limit}) exceeded"),
             Self::DuplicateId { id } => write!(f, "the identifier {id:?} appears more than once"),
             Self::UnexpectedChildElement { parent } => {
-                write!(f, "element <{parent}> must contain only text but contains an element")
+                write!(
+                    f,
+                    "element <{parent}> must contain only text but contains an element"
+                )
             }
             Self::Canonicalization { detail } => write!(f, "canonicalization failed: {detail}"),
         }

@@ -55,7 +55,10 @@ impl<'input> Document<'input> {
     /// larger than allowed; [`Error::DuplicateId`] when an identifier appears twice.
     pub fn parse(input: &'input str, limits: &Limits) -> Result<Self, Error> {
         if input.len() > limits.max_bytes {
-            return Err(Error::TooLarge { size: input.len(), limit: limits.max_bytes });
+            return Err(Error::TooLarge {
+                size: input.len(),
+                limit: limits.max_bytes,
+            });
         }
         let options = roxmltree::ParsingOptions {
             allow_dtd: false,
@@ -111,19 +114,35 @@ fn check_tree(
     let mut stack: Vec<(roxmltree::Node<'_, '_>, usize)> = vec![(tree.root_element(), 1)];
     while let Some((node, depth)) = stack.pop() {
         if depth > limits.max_depth {
-            return Err(Error::LimitExceeded { what: "depth", limit: limits.max_depth });
+            return Err(Error::LimitExceeded {
+                what: "depth",
+                limit: limits.max_depth,
+            });
         }
         let attributes = node.attributes();
         if attributes.len() > limits.max_attributes {
-            return Err(Error::LimitExceeded { what: "attributes on one element", limit: limits.max_attributes });
+            return Err(Error::LimitExceeded {
+                what: "attributes on one element",
+                limit: limits.max_attributes,
+            });
         }
         if node.namespaces().len() > limits.max_namespaces {
-            return Err(Error::LimitExceeded { what: "namespaces in scope", limit: limits.max_namespaces });
+            return Err(Error::LimitExceeded {
+                what: "namespaces in scope",
+                limit: limits.max_namespaces,
+            });
+        }
+        if let Some(name) = duplicate_namespace_declaration(tree.input_text(), node.range().start) {
+            return Err(Error::Malformed {
+                detail: format!("namespace {name} declared twice on one element"),
+            });
         }
         for attribute in attributes.filter(is_id_like) {
             let value = attribute.value();
             if seen_id_values.insert(value.into(), ()).is_some() {
-                return Err(Error::DuplicateId { id: value.to_owned() });
+                return Err(Error::DuplicateId {
+                    id: value.to_owned(),
+                });
             }
             if attribute.namespace().is_none() && attribute.name() == "ID" {
                 ids.insert(value.into(), node.id());
@@ -134,6 +153,40 @@ fn check_tree(
         }
     }
     Ok(ids)
+}
+
+/// The first namespace declaration (`xmlns` or `xmlns:p`) that appears twice in the start tag
+/// beginning at `start`.
+///
+/// roxmltree rejects duplicate attributes but not duplicate namespace declarations, which
+/// XML Namespaces forbids; another parser would pick a different one of the two, so such a
+/// document is refused (a parser differential is how signature checks get bypassed).
+fn duplicate_namespace_declaration(input: &str, start: usize) -> Option<&str> {
+    let tag = input.get(start..)?.strip_prefix('<')?;
+    let mut seen: Vec<&str> = Vec::new();
+    let mut rest = tag.trim_start_matches(|c: char| !c.is_whitespace() && c != '>' && c != '/');
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() || rest.starts_with('>') || rest.starts_with('/') {
+            return None;
+        }
+        let name_end = rest.find(|c: char| c == '=' || c.is_whitespace())?;
+        let name = rest.get(..name_end)?;
+        rest = rest
+            .get(name_end..)?
+            .trim_start()
+            .strip_prefix('=')?
+            .trim_start();
+        let quote = rest.chars().next()?;
+        let value_end = rest.get(1..)?.find(quote)?;
+        rest = rest.get(value_end + 2..)?;
+        if name == "xmlns" || name.starts_with("xmlns:") {
+            if seen.contains(&name) {
+                return Some(name);
+            }
+            seen.push(name);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -18,9 +18,18 @@ fn rejects_billion_laughs_before_expansion() {
 
 #[test]
 fn rejects_input_over_byte_limit() {
-    let limits = Limits { max_bytes: 10, ..Limits::default() };
+    let limits = Limits {
+        max_bytes: 10,
+        ..Limits::default()
+    };
     let err = Document::parse("<a>0123456789</a>", &limits).unwrap_err();
-    assert!(matches!(err, Error::TooLarge { size: 17, limit: 10 }));
+    assert!(matches!(
+        err,
+        Error::TooLarge {
+            size: 17,
+            limit: 10
+        }
+    ));
 }
 
 #[test]
@@ -28,7 +37,10 @@ fn rejects_deep_nesting() {
     let depth = 100;
     let input = "<a>".repeat(depth) + &"</a>".repeat(depth);
     let err = parse(&input).unwrap_err();
-    assert!(matches!(err, Error::LimitExceeded { what: "depth", .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::LimitExceeded { what: "depth", .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -40,17 +52,35 @@ fn accepts_nesting_at_the_limit() {
 
 #[test]
 fn rejects_too_many_nodes() {
-    let limits = Limits { max_nodes: 100, ..Limits::default() };
+    let limits = Limits {
+        max_nodes: 100,
+        ..Limits::default()
+    };
     let input = format!("<a>{}</a>", "<b/>".repeat(200));
     let err = Document::parse(&input, &limits).unwrap_err();
-    assert!(matches!(err, Error::LimitExceeded { what: "nodes", limit: 100 }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::LimitExceeded {
+                what: "nodes",
+                limit: 100
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn rejects_too_many_attributes() {
     let attributes: String = (0..65).map(|i| format!(" a{i}=\"x\"")).collect();
     let err = parse(&format!("<a{attributes}/>")).unwrap_err();
-    assert!(matches!(err, Error::LimitExceeded { what: "attributes on one element", .. }));
+    assert!(matches!(
+        err,
+        Error::LimitExceeded {
+            what: "attributes on one element",
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -62,7 +92,10 @@ fn rejects_duplicate_ids() {
 #[test]
 fn rejects_duplicate_ids_across_id_like_attributes() {
     let input = r#"<a xmlns:wsu="urn:wsu" ID="x"><b wsu:Id="x"/></a>"#;
-    assert!(matches!(parse(input).unwrap_err(), Error::DuplicateId { .. }));
+    assert!(matches!(
+        parse(input).unwrap_err(),
+        Error::DuplicateId { .. }
+    ));
 }
 
 #[test]
@@ -76,7 +109,10 @@ fn resolves_unqualified_id_only() {
 #[test]
 fn reads_whole_text_across_comments() {
     let doc = parse("<n>alice@example.com<!-- c -->.evil.com</n>").unwrap();
-    assert_eq!(doc.root_element().text().unwrap(), "alice@example.com.evil.com");
+    assert_eq!(
+        doc.root_element().text().unwrap(),
+        "alice@example.com.evil.com"
+    );
 }
 
 #[test]
@@ -88,16 +124,34 @@ fn reads_whole_text_across_processing_instructions_and_cdata() {
 #[test]
 fn rejects_element_inside_text_value() {
     let doc = parse("<n>alice<b>x</b></n>").unwrap();
-    assert!(matches!(doc.root_element().text(), Err(Error::UnexpectedChildElement { .. })));
+    assert!(matches!(
+        doc.root_element().text(),
+        Err(Error::UnexpectedChildElement { .. })
+    ));
 }
 
 #[test]
 fn every_prefix_of_a_document_fails_cleanly() {
-    let input = r#"<?xml version="1.0"?><r:a xmlns:r="urn:r" ID="i"><r:b x="1">text</r:b><!--c--></r:a>"#;
+    let input =
+        r#"<?xml version="1.0"?><r:a xmlns:r="urn:r" ID="i"><r:b x="1">text</r:b><!--c--></r:a>"#;
     for end in 0..input.len() {
         if let Some(prefix) = input.get(..end) {
             assert!(parse(prefix).is_err(), "prefix of {end} bytes parsed");
         }
     }
     assert!(parse(input).is_ok());
+}
+
+#[test]
+fn rejects_duplicate_namespace_declarations() {
+    for input in [
+        r#"<a xmlns="urn:d" xmlns=""/>"#,
+        r#"<a xmlns:p="urn:1" b="x" xmlns:p="urn:2"><p:b/></a>"#,
+    ] {
+        assert!(
+            matches!(parse(input), Err(Error::Malformed { .. })),
+            "{input}"
+        );
+    }
+    assert!(parse(r#"<a xmlns="urn:d" xmlns:p="urn:d" p:x='1' y="a>b"/>"#).is_ok());
 }
