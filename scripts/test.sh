@@ -21,12 +21,12 @@ step "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "fuzz smoke run (${FUZZ_SECONDS:=15} s per target)"
+FUZZ_SECONDS=$FUZZ_SECONDS scripts/fuzz-smoke.sh
+
 step "unit, corpus, attack-suite and interop tests"
 # xmlsec1 and the venv's python are used by the interop tests; they must exist.
 command -v xmlsec1 >/dev/null || { echo "xmlsec1 missing" >&2; exit 1; }
 export FEDGATE_PYTHON="$FEDGATE_VENV/bin/python"
 cargo nextest run --workspace --locked --no-fail-fast
 cargo test --workspace --locked --doc
-
-step "fuzz smoke run (${FUZZ_SECONDS:=15} s per target)"
-FUZZ_SECONDS=$FUZZ_SECONDS scripts/fuzz-smoke.sh

@@ -20,14 +20,15 @@ pub struct SigningKey {
 }
 
 enum Inner {
-    Rsa(RsaKeyPair),
+    /// An RSA key and the hash it signs with (SHA-256 or SHA-512).
+    Rsa(RsaKeyPair, SignatureAlgorithm),
     Ecdsa(EcdsaKeyPair, SignatureAlgorithm),
 }
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match &self.inner {
-            Inner::Rsa(_) => "rsa",
+            Inner::Rsa(..) => "rsa",
             Inner::Ecdsa(..) => "ecdsa",
         };
         f.debug_struct("SigningKey")
@@ -43,7 +44,7 @@ impl SigningKey {
     /// [`Error::KeyInvalid`] when the key cannot be read or does not match the certificate.
     pub fn from_pkcs8_der(pkcs8: &[u8], certificate_der: &[u8]) -> Result<Self, Error> {
         let inner = if let Ok(rsa) = RsaKeyPair::from_pkcs8(pkcs8) {
-            Inner::Rsa(rsa)
+            Inner::Rsa(rsa, SignatureAlgorithm::RsaSha256)
         } else if let Ok(ec) =
             EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
         {
@@ -79,7 +80,7 @@ impl SigningKey {
             .data
             .as_ref();
         let own_key: &[u8] = match &self.inner {
-            Inner::Rsa(key) => key.public_key().as_ref(),
+            Inner::Rsa(key, _) => key.public_key().as_ref(),
             Inner::Ecdsa(key, _) => key.public_key().as_ref(),
         };
         if certificate_key == own_key {
@@ -104,12 +105,40 @@ impl SigningKey {
         &self.certificate_der
     }
 
-    /// The signature algorithm this key signs with: RSA-SHA256 for RSA keys, ECDSA with the
-    /// curve's hash otherwise.
+    /// The signature algorithm this key signs with: RSA-SHA256 for RSA keys unless
+    /// [`SigningKey::with_rsa_sha512`] was called, ECDSA with the curve's hash otherwise.
     pub fn algorithm(&self) -> SignatureAlgorithm {
         match &self.inner {
-            Inner::Rsa(_) => SignatureAlgorithm::RsaSha256,
-            Inner::Ecdsa(_, algorithm) => *algorithm,
+            Inner::Rsa(_, algorithm) | Inner::Ecdsa(_, algorithm) => *algorithm,
+        }
+    }
+
+    /// Signs with RSA-SHA512 and a SHA-512 digest instead of SHA-256.
+    ///
+    /// # Errors
+    /// [`Error::KeyInvalid`] for an ECDSA key.
+    pub fn with_rsa_sha512(mut self) -> Result<Self, Error> {
+        match &mut self.inner {
+            Inner::Rsa(_, algorithm) => *algorithm = SignatureAlgorithm::RsaSha512,
+            Inner::Ecdsa(..) => {
+                return Err(Error::KeyInvalid {
+                    detail: "RSA-SHA512 needs an RSA key".to_owned(),
+                });
+            }
+        }
+        Ok(self)
+    }
+
+    /// The digest that goes with the signature algorithm.
+    fn digest_algorithm(&self) -> DigestAlgorithm {
+        match self.algorithm() {
+            SignatureAlgorithm::RsaSha512 | SignatureAlgorithm::EcdsaSha512 => {
+                DigestAlgorithm::Sha512
+            }
+            SignatureAlgorithm::EcdsaSha384 | SignatureAlgorithm::RsaSha384 => {
+                DigestAlgorithm::Sha384
+            }
+            _ => DigestAlgorithm::Sha256,
         }
     }
 
@@ -119,9 +148,14 @@ impl SigningKey {
             detail: "the crypto library refused to sign".to_owned(),
         };
         match &self.inner {
-            Inner::Rsa(key) => {
+            Inner::Rsa(key, algorithm) => {
+                let encoding = if *algorithm == SignatureAlgorithm::RsaSha512 {
+                    &signature::RSA_PKCS1_SHA512
+                } else {
+                    &signature::RSA_PKCS1_SHA256
+                };
                 let mut out = vec![0; key.public_modulus_len()];
-                key.sign(&signature::RSA_PKCS1_SHA256, &rng, message, &mut out)
+                key.sign(encoding, &rng, message, &mut out)
                     .map_err(failed)?;
                 Ok(out)
             }
@@ -151,7 +185,7 @@ pub fn sign_enveloped(xml: &str, id: &str, key: &SigningKey) -> Result<String, E
     };
     let mut canonical = Vec::new();
     c14n::canonicalize(element.node(), &algorithm, None, &mut canonical)?;
-    let digest = aws_lc_rs::digest::digest(DigestAlgorithm::Sha256.aws_lc(), &canonical);
+    let digest = aws_lc_rs::digest::digest(key.digest_algorithm().aws_lc(), &canonical);
 
     let b64 = &base64::engine::general_purpose::STANDARD;
     let signed_info = format!(
@@ -168,7 +202,7 @@ pub fn sign_enveloped(xml: &str, id: &str, key: &SigningKey) -> Result<String, E
         c14n = EXCLUSIVE_C14N,
         signature = key.algorithm().uri(),
         id = escape_attribute(id),
-        digest = DigestAlgorithm::Sha256.uri(),
+        digest = key.digest_algorithm().uri(),
         digest_value = b64.encode(digest.as_ref()),
     );
     // Exclusive C14N of SignedInfo depends only on what it uses (the ds prefix it declares

@@ -388,8 +388,11 @@ fn malformed(detail: &str) -> Error {
 /// Decodes base64 as XML carries it: standard alphabet, padding required, with white space
 /// (line breaks, indentation) anywhere.
 pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(compact)
-        .ok()
+    let engine = &base64::engine::general_purpose::STANDARD;
+    if !text.bytes().any(|b| b.is_ascii_whitespace()) {
+        return engine.decode(text).ok();
+    }
+    let mut compact = Vec::with_capacity(text.len());
+    compact.extend(text.bytes().filter(|b| !b.is_ascii_whitespace()));
+    engine.decode(compact).ok()
 }

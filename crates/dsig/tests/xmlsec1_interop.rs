@@ -99,6 +99,18 @@ fn xmlsec1_verifies_fedgate_signatures_and_refuses_tampered_copies() {
 }
 
 #[test]
+fn xmlsec1_verifies_rsa_sha512_signatures() {
+    let generated = generate(&rcgen::PKCS_RSA_SHA256);
+    let key = generated.key.with_rsa_sha512().unwrap();
+    let signed = sign_enveloped(&response(ASSERTION), "_a1", &key).unwrap();
+    assert!(signed.contains("rsa-sha512") && signed.contains("xmlenc#sha512"));
+    assert!(
+        xmlsec1_verifies("rsa-sha512", &signed, &generated.certificate_pem),
+        "{signed}"
+    );
+}
+
+#[test]
 fn xmlsec1_verifies_a_signed_response_wrapping_a_signed_assertion() {
     let generated = generate(&rcgen::PKCS_RSA_SHA256);
     let inner = sign_enveloped(&response(ASSERTION), "_a1", &generated.key).unwrap();

@@ -2,8 +2,6 @@
 
 use std::io::Read as _;
 
-use base64::Engine as _;
-
 use crate::Error;
 
 /// Largest decoded message accepted by default: the XML byte limit of
@@ -101,13 +99,7 @@ fn decode_base64(encoded: &str, max_decoded: usize) -> Result<Vec<u8>, Error> {
             limit,
         });
     }
-    let compact: Vec<u8> = encoded
-        .bytes()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(compact)
-        .map_err(|_| Error::Base64Invalid)?;
+    let bytes = fedgate_dsig::decode_base64(encoded).ok_or(Error::Base64Invalid)?;
     if bytes.len() > max_decoded {
         return Err(Error::InputTooLarge {
             size: bytes.len(),
@@ -126,6 +118,8 @@ fn utf8(bytes: Vec<u8>) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use std::io::Write as _;
+
+    use base64::Engine as _;
 
     use super::*;
 

@@ -52,6 +52,20 @@ pub struct SimulateArgs {
     /// The time of the request for aws:CurrentTime / aws:EpochTime (default: now).
     #[arg(long, value_name = "RFC3339")]
     at: Option<String>,
+    /// A SAML response (XML or base64) whose validated assertion builds the `saml:*` keys;
+    /// it is fully validated first, exactly as `fedgate saml check` does.
+    #[arg(long, value_name = "FILE", requires_all = ["saml_metadata", "provider_arn"])]
+    saml_response: Option<PathBuf>,
+    /// Metadata of the IdP that signed --saml-response (repeatable).
+    #[arg(long, value_name = "FILE")]
+    saml_metadata: Vec<PathBuf>,
+    /// The IAM SAML provider ARN the response is presented with; also the default
+    /// --principal (Federated=ARN).
+    #[arg(long, value_name = "ARN")]
+    provider_arn: Option<String>,
+    /// Accept SHA-1 signatures on --saml-response.
+    #[arg(long)]
+    allow_sha1: bool,
     /// Print one JSON object instead of the report.
     #[arg(long)]
     json: bool,
@@ -164,7 +178,12 @@ fn build_context(args: &SimulateArgs) -> Result<RequestContext, String> {
     if let Some(resource) = &args.resource {
         context = context.with_resource(resource.clone());
     }
-    if let Some(principal) = &args.principal {
+    let principal = args.principal.clone().or_else(|| {
+        args.provider_arn
+            .as_ref()
+            .map(|arn| format!("Federated={arn}"))
+    });
+    if let Some(principal) = &principal {
         let (kind, value) = principal
             .split_once('=')
             .ok_or_else(|| format!("error: --principal {principal:?} must be TYPE=VALUE"))?;
@@ -181,6 +200,9 @@ fn build_context(args: &SimulateArgs) -> Result<RequestContext, String> {
         None => now(),
     };
     context = context.with_current_time(now);
+    if let (Some(response), Some(provider_arn)) = (&args.saml_response, &args.provider_arn) {
+        context = context.with_saml(&saml_input(args, response, provider_arn, now)?);
+    }
     // The first value of a key replaces anything set before (e.g. the clock's aws:CurrentTime);
     // further values of the same key make it multi-valued.
     let mut seen = std::collections::HashSet::new();
@@ -198,6 +220,75 @@ fn build_context(args: &SimulateArgs) -> Result<RequestContext, String> {
         }
     }
     Ok(context)
+}
+
+/// Validates `response` against `--saml-metadata` at `now` and turns the assertion into the
+/// `saml:*` context input. Only a response that passes every check yields keys.
+fn saml_input(
+    args: &SimulateArgs,
+    response: &Path,
+    provider_arn: &str,
+    now: OffsetDateTime,
+) -> Result<fedgate_iam_policy::SamlContextInput, String> {
+    use fedgate_saml::metadata::parse_metadata;
+    let read =
+        |path: &Path| std::fs::read(path).map_err(|e| format!("error: {}: {e}", path.display()));
+    let limits = fedgate_xml::Limits::default();
+    let mut providers = Vec::new();
+    for path in &args.saml_metadata {
+        let text = String::from_utf8(read(path)?)
+            .map_err(|_| format!("error: {}: not UTF-8", path.display()))?;
+        let parsed = parse_metadata(&text, &limits).map_err(|e| {
+            format!(
+                "error: {}: {e} [{}]\n  hint: {}",
+                path.display(),
+                e.code(),
+                e.hint()
+            )
+        })?;
+        providers.extend(
+            parsed
+                .into_iter()
+                .map(|p| p.with_sha1_allowed(args.allow_sha1)),
+        );
+    }
+    let account_id = provider_arn
+        .split(':')
+        .nth(4)
+        .filter(|account| account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| format!("error: --provider-arn {provider_arn:?} is not arn:aws:iam::<account>:saml-provider/<name>"))?;
+    let assertion = fedgate_saml::binding::decode_detected(&read(response)?, limits.max_bytes)
+        .and_then(|xml| {
+            fedgate_saml::validate_response(
+                &xml,
+                &providers,
+                &fedgate_saml::ServiceProvider::default(),
+                now,
+                &[],
+            )
+        })
+        .map_err(|e| {
+            format!(
+                "error: {}: invalid SAML response: {e} [{}]\n  hint: {}",
+                response.display(),
+                e.code(),
+                e.hint()
+            )
+        })?;
+    Ok(fedgate_iam_policy::SamlContextInput {
+        issuer: assertion.issuer().to_owned(),
+        subject: assertion.subject().value.clone(),
+        subject_format: assertion.subject().format.clone(),
+        recipient: assertion.recipient().to_owned(),
+        audiences: assertion.audiences().to_vec(),
+        provider_arn: provider_arn.to_owned(),
+        account_id: account_id.to_owned(),
+        attributes: assertion
+            .attributes()
+            .iter()
+            .map(|a| (a.name.clone(), a.values.clone()))
+            .collect(),
+    })
 }
 
 #[expect(
