@@ -20,9 +20,9 @@ REQUIREMENTS=$REPO/scripts/requirements-test.txt
 PYTHON=${FEDGATE_PYTHON:-python3}
 CARGO_FUZZ_VERSION=0.13.2
 
-# One list of Debian packages. Later additions (browser tests, multi-node tests):
-# chromium chromium-driver postgresql
+# One list of Debian packages. Later additions (browser tests): chromium chromium-driver
 APT_PACKAGES=(
+    postgresql     # the PostgreSQL half of the store conformance and e2e suites (scripts/pg-test.sh)
     xmlsec1        # interop oracle: signs/verifies fixtures; pysaml2 calls /usr/bin/xmlsec1
     libxml2-utils  # xmllint (--c14n / --exc-c14n cross-checks)
     python3        # venv base on a bare machine

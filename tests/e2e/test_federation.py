@@ -148,8 +148,11 @@ def test_admin_credentials_file(server):
     p = server.admin_credentials_path
     assert p.is_file()
     assert p.stat().st_mode & 0o777 == 0o600, oct(p.stat().st_mode)
-    text = p.read_text()
-    assert text.startswith("[default]\n"), text[:40]
+    import configparser
+
+    parsed = configparser.ConfigParser()
+    parsed.read_string(p.read_text())  # the AWS credentials-file format (INI, comments allowed)
+    assert parsed.sections() == ["default"], parsed.sections()
     key_id, secret = server.admin_credentials()
     assert re.fullmatch(r"AKIA[A-Z0-9]{16}", key_id), key_id
     assert len(secret) >= 20, "secret too short"  # AWS's are 40 characters

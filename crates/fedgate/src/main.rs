@@ -22,6 +22,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the service: sign-in endpoint, IAM and STS APIs.
+    Serve(cmd::serve::ServeArgs),
     /// Diagnose SAML documents offline.
     #[command(subcommand)]
     Saml(cmd::saml::SamlCommand),
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Serve(args) => cmd::serve::run(args),
         Command::Saml(command) => cmd::saml::run(command, matches.subcommand_matches("saml")),
         Command::Policy(command) => cmd::policy::run(command),
     }

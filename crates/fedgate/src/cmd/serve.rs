@@ -1,0 +1,96 @@
+//! `fedgate serve`: the service (sign-in, IAM and STS APIs) on one port.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use fedgate_server::config::{Config, Overrides};
+
+/// Arguments of `fedgate serve`. Each flag overrides the TOML file and `FEDGATE_*` variables.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A TOML configuration file (keys as the long flags, with underscores).
+    #[arg(long, value_name = "FILE", env = "FEDGATE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// Public URL of this service [default: http://<listen>].
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// Data directory [default: ./fedgate-data].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://… or postgres://… [default: SQLite in the data directory].
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+    /// AWS account ID [default: 000000000000].
+    #[arg(long, value_name = "ID")]
+    account_id: Option<String>,
+    /// Region [default: us-east-1].
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
+    /// SP entity ID accepted as Audience [default: urn:amazon:webservices].
+    #[arg(long, value_name = "ID")]
+    sp_entity_id: Option<String>,
+    /// Additional accepted ACS URL (repeatable); <base-url>/saml is always accepted.
+    #[arg(long, value_name = "URL")]
+    acs_url: Vec<String>,
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub fn run(args: ServeArgs) -> ExitCode {
+    init_logging();
+    let overrides = Overrides {
+        listen: args.listen,
+        base_url: args.base_url,
+        data_dir: args.data_dir,
+        database_url: args.database_url,
+        account_id: args.account_id,
+        region: args.region,
+        sp_entity_id: args.sp_entity_id,
+        acs_url: (!args.acs_url.is_empty()).then_some(args.acs_url),
+    };
+    let config = match Config::load(args.config.as_deref(), &overrides) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(fedgate_server::serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Structured logs on stderr; `FEDGATE_LOG` (or `RUST_LOG`) sets the filter, `FEDGATE_LOG_FORMAT=json`
+/// switches to JSON lines.
+fn init_logging() {
+    let filter = std::env::var("FEDGATE_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info,tower_http=info".to_owned());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let _ = if std::env::var("FEDGATE_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}

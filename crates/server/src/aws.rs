@@ -1,0 +1,431 @@
+//! `POST /` (and `GET /`): the AWS Query protocol for IAM and STS on one endpoint.
+//!
+//! Per request: parse the Query parameters; pick the service (the SigV4 credential scope's
+//! service when signed, the action otherwise); authenticate with SigV4 (long-term keys from
+//! the store, temporary keys from their sealed session token), except for the unsigned
+//! `AssumeRoleWithSAML`; authorize IAM calls with the policy engine against the caller's
+//! policies; dispatch. Every error leaves through [`error_response`], the one mapping to the
+//! AWS XML error shape.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use fedgate_aws_wire::{AwsError, QueryRequest, Service, sigv4};
+use fedgate_iam::Caller;
+use fedgate_iam_policy::{Policy, PolicySet, RequestContext, evaluate};
+use fedgate_sts::{
+    AssumeRoleWithSamlRequest, CallerIdentity, ManagedSessionPolicy, RoleRecord,
+    SamlProviderRecord, Secret, SessionClaims,
+};
+use time::OffsetDateTime;
+
+use crate::state::AppState;
+
+/// Who is calling, after SigV4.
+enum Principal {
+    /// The administrator's long-term key: every IAM action.
+    Admin {
+        access_key_id: String,
+        principal_arn: String,
+    },
+    /// Temporary credentials of a role session.
+    Session(Box<SessionClaims>),
+}
+
+/// The handler of `POST /` and `GET /`.
+pub async fn query_endpoint(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let now = state.clock.now();
+    let query = uri.query().unwrap_or("");
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let request = match QueryRequest::parse(query, content_type, &body) {
+        Ok(request) => request,
+        Err(error) => return error_response(Service::Iam, &error, &request_id),
+    };
+    let header_pairs: Vec<(String, String)> = headers
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
+    let signable = sigv4::Request {
+        method: method.as_str(),
+        path: uri.path(),
+        query,
+        headers: &header_pairs,
+        body: &body,
+    };
+    let signed = match sigv4::parse(&signable) {
+        Ok(signed) => signed,
+        Err(error) => {
+            return error_response(service_of(&request, None), &error.into(), &request_id);
+        }
+    };
+    let service = service_of(&request, signed.as_ref().map(|s| s.scope().service()));
+    let action = request.action().to_owned();
+    tracing::info!(%request_id, service = service.signing_name(), %action, "aws request");
+
+    let result = match (service, action.as_str(), signed) {
+        // AssumeRoleWithSAML is authenticated by the assertion, not by SigV4 (as AWS).
+        (Service::Sts, "AssumeRoleWithSAML", _) => {
+            assume_role_with_saml(&state, &request, now).await
+        }
+        (_, _, None) => Err(AwsError::new(
+            "MissingAuthenticationToken",
+            403,
+            "Request is missing Authentication Token",
+        )),
+        (service, _, Some(signed)) => match authenticate(&state, &signed, &signable, now).await {
+            Err(error) => Err(error),
+            Ok(principal) => match service {
+                Service::Sts => sts_signed(&state, &request, &principal),
+                Service::Iam => iam(&state, &request, &principal, now).await,
+            },
+        },
+    };
+    match result {
+        Ok(result) => {
+            let result = (!result.is_empty()).then_some(result.as_str());
+            let body = fedgate_aws_wire::success_response(service, &action, &request_id, result);
+            xml(StatusCode::OK, body, &request_id)
+        }
+        Err(error) => {
+            tracing::info!(%request_id, code = %error.code, status = error.status, "aws request refused");
+            error_response(service, &error, &request_id)
+        }
+    }
+}
+
+/// The service a request is for: the signing scope's when signed, else by action.
+fn service_of(request: &QueryRequest, signing_name: Option<&str>) -> Service {
+    if let Some(service) = signing_name.and_then(Service::from_signing_name) {
+        return service;
+    }
+    match (request.action(), request.version()) {
+        (_, Some(version)) if version == Service::Sts.version() => Service::Sts,
+        ("AssumeRoleWithSAML" | "GetCallerIdentity", _) => Service::Sts,
+        _ => Service::Iam,
+    }
+}
+
+/// The one mapping from [`AwsError`] to the HTTP response.
+fn error_response(service: Service, error: &AwsError, request_id: &str) -> Response {
+    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
+    xml(
+        status,
+        fedgate_aws_wire::error_response(service, error, request_id),
+        request_id,
+    )
+}
+
+fn xml(status: StatusCode, body: String, request_id: &str) -> Response {
+    let mut response = (status, [(header::CONTENT_TYPE, "text/xml")], body).into_response();
+    if let Ok(value) = request_id.parse() {
+        response.headers_mut().insert("x-amzn-requestid", value);
+    }
+    response
+}
+
+fn internal(error: impl std::fmt::Display) -> AwsError {
+    tracing::error!(%error, "internal failure");
+    AwsError::service_failure("An internal error occurred.")
+}
+
+/// SigV4: long-term keys from the store; temporary keys from their session token, which must
+/// belong to the access key id that signed.
+async fn authenticate(
+    state: &AppState,
+    signed: &sigv4::SignedRequest,
+    request: &sigv4::Request<'_>,
+    now: OffsetDateTime,
+) -> Result<Principal, AwsError> {
+    let access_key_id = signed.access_key_id();
+    let unknown = || {
+        AwsError::new(
+            "InvalidClientTokenId",
+            403,
+            "The security token included in the request is invalid.",
+        )
+    };
+    if access_key_id.starts_with("ASIA") {
+        let token = signed.session_token().ok_or_else(unknown)?;
+        let claims = fedgate_sts::open_session_token(token, &state.session_key, now)
+            .map_err(|e| sts_error(&e))?;
+        claims
+            .check_access_key_id(access_key_id)
+            .map_err(|e| sts_error(&e))?;
+        sigv4::verify(signed, request, claims.secret_access_key().expose(), now)?;
+        return Ok(Principal::Session(Box::new(claims)));
+    }
+    let record = state
+        .iam
+        .access_key(access_key_id)
+        .await
+        .map_err(internal)?;
+    let record = record
+        .filter(|key| key.status == "Active")
+        .ok_or_else(unknown)?;
+    sigv4::verify(signed, request, record.secret_access_key.expose(), now)?;
+    Ok(Principal::Admin {
+        access_key_id: record.access_key_id,
+        principal_arn: record.principal_arn,
+    })
+}
+
+fn sts_error(error: &fedgate_sts::StsError) -> AwsError {
+    let (code, status, message) = fedgate_sts::to_aws(error);
+    AwsError::new(code, status, message)
+}
+
+/// Signed STS actions.
+fn sts_signed(
+    state: &AppState,
+    request: &QueryRequest,
+    principal: &Principal,
+) -> Result<String, AwsError> {
+    match request.action() {
+        // GetCallerIdentity needs no permission, as in AWS.
+        "GetCallerIdentity" => {
+            let identity = match principal {
+                Principal::Session(claims) => CallerIdentity::for_session(claims),
+                Principal::Admin {
+                    access_key_id,
+                    principal_arn,
+                } => CallerIdentity::for_long_term_key(
+                    access_key_id,
+                    state.iam.account_id(),
+                    principal_arn,
+                ),
+            };
+            Ok(fedgate_sts::get_caller_identity_result_xml(&identity))
+        }
+        other => Err(AwsError::invalid_action(
+            other,
+            request.version().unwrap_or(""),
+        )),
+    }
+}
+
+/// IAM actions, authorized by the policy engine first.
+async fn iam(
+    state: &AppState,
+    request: &QueryRequest,
+    principal: &Principal,
+    now: OffsetDateTime,
+) -> Result<String, AwsError> {
+    let caller = match principal {
+        Principal::Admin { principal_arn, .. } => Caller {
+            principal_arn: principal_arn.clone(),
+            is_admin: true,
+        },
+        Principal::Session(claims) => {
+            authorize_session(state, request, claims, now).await?;
+            Caller {
+                principal_arn: claims.assumed_role_arn(),
+                is_admin: false,
+            }
+        }
+    };
+    state.iam.handle(request, &caller, now).await
+}
+
+/// A role session may call IAM only where the role's policies, intersected with the
+/// session's policies, allow `iam:<Action>` on the resource the request names.
+async fn authorize_session(
+    state: &AppState,
+    request: &QueryRequest,
+    claims: &SessionClaims,
+    now: OffsetDateTime,
+) -> Result<(), AwsError> {
+    let action = format!("iam:{}", request.action());
+    let resource = iam_resource(request, state.iam.account_id());
+    let role = state
+        .iam
+        .role_by_arn(claims.role_arn())
+        .await
+        .map_err(internal)?;
+    let denied = || {
+        AwsError::access_denied(format!(
+            "User: {} is not authorized to perform: {action} on resource: {resource}",
+            claims.assumed_role_arn()
+        ))
+    };
+    // A deleted role's sessions can do nothing.
+    let Some(role) = role else {
+        return Err(denied());
+    };
+    let parse = |text: &str, options| Policy::parse(text, &options).map_err(internal);
+    let mut identity = Vec::new();
+    for inline in &role.inline_policies {
+        identity.push((
+            inline.name.clone(),
+            parse(
+                &inline.document,
+                fedgate_iam_policy::ParseOptions::inline_identity(),
+            )?,
+        ));
+    }
+    for attached in &role.attached_policies {
+        identity.push((
+            attached.policy_arn.clone(),
+            parse(
+                &attached.document,
+                fedgate_iam_policy::ParseOptions::managed_identity(),
+            )?,
+        ));
+    }
+    let mut session = Vec::new();
+    for policy in claims.session_policies() {
+        session.push((
+            policy.arn.clone().unwrap_or_else(|| "session".to_owned()),
+            policy.parse().map_err(|e| sts_error(&e))?,
+        ));
+    }
+    let mut set = PolicySet::new();
+    for (name, policy) in &identity {
+        set = set.identity(name, policy);
+    }
+    for (name, policy) in &session {
+        set = set.session(name, policy);
+    }
+    let context = RequestContext::new(action.clone())
+        .with_resource(resource.clone())
+        .with_current_time(now)
+        .with_userid(claims.user_id())
+        .with_principal_arn(claims.assumed_role_arn());
+    if evaluate(&set, &context).is_allowed() {
+        Ok(())
+    } else {
+        Err(denied())
+    }
+}
+
+/// The ARN an IAM request acts on, for authorization (`*` when it names none).
+fn iam_resource(request: &QueryRequest, account_id: &str) -> String {
+    if let Some(arn) = request
+        .get("SAMLProviderArn")
+        .or_else(|| request.get("PolicyArn"))
+    {
+        return arn.to_owned();
+    }
+    if let Some(name) = request.get("RoleName") {
+        return format!("arn:aws:iam::{account_id}:role/{name}");
+    }
+    if let (Some(name), "CreateSAMLProvider") = (request.get("Name"), request.action()) {
+        return format!("arn:aws:iam::{account_id}:saml-provider/{name}");
+    }
+    "*".to_owned()
+}
+
+/// `AssumeRoleWithSAML`: look up the provider, role and managed session policies, then run
+/// the STS pipeline (signature, assertion, role pair, trust policy, session policies).
+async fn assume_role_with_saml(
+    state: &AppState,
+    request: &QueryRequest,
+    now: OffsetDateTime,
+) -> Result<String, AwsError> {
+    let role_arn = request.required("RoleArn")?;
+    let principal_arn = request.required("PrincipalArn")?;
+    let assertion = request.required("SAMLAssertion")?;
+    let duration_seconds = match request.get("DurationSeconds") {
+        Some(value) => Some(value.parse::<i64>().map_err(|_| {
+            AwsError::validation(format!(
+                "1 validation error detected: Value '{value}' at 'durationSeconds' failed to satisfy constraint: Member must be a number"
+            ))
+        })?),
+        None => None,
+    };
+    let mut policy_arns = Vec::new();
+    for entry in request.struct_list("PolicyArns.member")? {
+        let arn = entry.get("arn").copied().unwrap_or_default();
+        let policy = state
+            .iam
+            .managed_policy_document(arn)
+            .await
+            .map_err(internal)?;
+        let document = policy.ok_or_else(|| {
+            AwsError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."))
+        })?;
+        policy_arns.push(ManagedSessionPolicy {
+            arn: arn.to_owned(),
+            document,
+        });
+    }
+    let sts_request = AssumeRoleWithSamlRequest {
+        role_arn: role_arn.to_owned(),
+        principal_arn: principal_arn.to_owned(),
+        saml_assertion: Secret::new(assertion.to_owned()),
+        policy: request.get("Policy").map(str::to_owned),
+        policy_arns,
+        duration_seconds,
+    };
+    let provider = state
+        .iam
+        .saml_provider(principal_arn)
+        .await
+        .map_err(internal)?
+        .map(|record| SamlProviderRecord {
+            provider_arn: record.arn.clone(),
+            identity_providers: record.identity_providers.clone(),
+            assertion_encryption_mode: if record.assertion_encryption_mode == "Required" {
+                fedgate_sts::AssertionEncryptionMode::Required
+            } else {
+                fedgate_sts::AssertionEncryptionMode::Allowed
+            },
+        });
+    let role = match state.iam.role_by_arn(role_arn).await.map_err(internal)? {
+        Some(role) => Some(role_record(role)?),
+        None => None,
+    };
+    let session = fedgate_sts::assume_role_with_saml(
+        &sts_request,
+        provider.as_ref(),
+        role.as_ref(),
+        state.iam.account_id(),
+        &state.service_provider,
+        now,
+        &state.session_key,
+    )
+    .map_err(|error| {
+        tracing::info!(
+            code = error.code(),
+            cause = error.cause_code(),
+            "AssumeRoleWithSAML refused"
+        );
+        sts_error(&error)
+    })?;
+    tracing::info!(
+        role = session.role_arn(),
+        provider = session.provider_arn(),
+        session_name = session.session_name(),
+        assertion_id = session.assertion_id(),
+        "role session issued"
+    );
+    Ok(fedgate_sts::assume_role_with_saml_result_xml(&session))
+}
+
+fn role_record(role: fedgate_iam::RoleRecord) -> Result<RoleRecord, AwsError> {
+    // Stored trust policies were validated at write time; re-parse with the largest quota
+    // AWS allows so a quota change never locks a role out.
+    let options = fedgate_iam_policy::ParseOptions::trust_with_quota(4096).map_err(internal)?;
+    let trust_policy = Policy::parse(&role.trust_policy, &options).map_err(internal)?;
+    Ok(RoleRecord {
+        role_arn: role.arn,
+        role_id: role.role_id,
+        role_name: role.name,
+        path: role.path,
+        trust_policy,
+        max_session_duration: u32::try_from(role.max_session_duration).unwrap_or(3600),
+    })
+}

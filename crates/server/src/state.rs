@@ -1,0 +1,35 @@
+//! What every request handler shares.
+
+use fedgate_iam::Iam;
+use fedgate_saml::ServiceProvider;
+use fedgate_sts::SessionTokenKey;
+use time::OffsetDateTime;
+
+/// The source of the current time. Protocol crates take `now` as a parameter; this is the
+/// one place the server reads the clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Clock;
+
+impl Clock {
+    /// The current time.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the server's single clock; everything else takes `now`"
+    )]
+    pub fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// Shared state of the handlers.
+#[derive(Debug)]
+pub struct AppState {
+    /// IAM over the store.
+    pub iam: Iam,
+    /// The key that seals and opens session tokens (a service key in the store).
+    pub session_key: SessionTokenKey,
+    /// Accepted audiences and ACS URLs.
+    pub service_provider: ServiceProvider,
+    /// The clock.
+    pub clock: Clock,
+}

@@ -1,0 +1,32 @@
+//! fedgate storage: the storage traits, their one sqlx implementation for SQLite and
+//! PostgreSQL, the schema migrations, and secrets at rest.
+//!
+//! - [`Store::connect`] opens SQLite (`sqlite://<path>?mode=rwc`, the embedded default) or
+//!   PostgreSQL (`postgres://…`, shared by several nodes) and applies `migrations/`.
+//! - The traits ([`SamlProviderStore`], [`RoleStore`], [`ManagedPolicyStore`], [`KeyStore`],
+//!   [`ReplayCache`]) are the contract front-ends use; each multi-row change is one transaction.
+//! - [`SecretBox`] seals secrets (access keys, the session-token key) under the [`MasterKey`]
+//!   with AES-256-GCM; [`Secret`] keeps them out of `Debug` output.
+//!
+//! The store enforces keys, case-insensitive uniqueness, references and quotas; it does not
+//! validate names or documents (that is `fedgate-iam`).
+
+mod error;
+mod records;
+mod secret;
+mod sql;
+mod traits;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::{ConflictReason, StoreError};
+pub use records::{
+    AccessKeyRow, AttachedPolicy, InlinePolicy, ListQuery, ManagedPolicyRow, Page, RoleRow,
+    RoleUpdate, SamlProviderRow, SamlProviderSummary, SamlProviderUpdate, Tag,
+};
+pub use secret::{MASTER_KEY_ENV, MASTER_KEY_LEN, MasterKey, Secret, SecretBox};
+pub use sql::{Backend, SQLITE_BUSY_TIMEOUT, Store};
+pub use traits::{
+    IamStorage, KeyStore, ManagedPolicyStore, ReplayCache, RoleStore, SamlProviderStore,
+};

@@ -1,0 +1,176 @@
+//! Plain rows the store reads and writes. Validation (names, sizes, policy grammar) is the
+//! caller's job (`fedgate-iam`); the store enforces keys, uniqueness, references and quotas.
+
+use time::OffsetDateTime;
+
+/// A tag (`Key`, `Value`). Keys are unique per resource case-insensitively; the stored key keeps
+/// the case of the last write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    /// Tag key, 1–128 characters.
+    pub key: String,
+    /// Tag value, 0–256 characters.
+    pub value: String,
+}
+
+impl Tag {
+    /// A tag.
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// A registered SAML provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlProviderRow {
+    /// `arn:aws:iam::<account>:saml-provider/<name>`, the primary key.
+    pub arn: String,
+    /// The provider name.
+    pub name: String,
+    /// `SAMLProviderUUID`: 22–64 characters of `[A-Z0-9]`.
+    pub uuid: String,
+    /// The metadata exactly as uploaded.
+    pub metadata_document: String,
+    /// When it was created.
+    pub create_date: OffsetDateTime,
+    /// `ValidUntil`, when known.
+    pub valid_until: Option<OffsetDateTime>,
+    /// `Allowed` or `Required`.
+    pub assertion_encryption_mode: String,
+    /// Bumped on every change; the key of parsed-metadata caches. Ignored on create.
+    pub revision: i64,
+}
+
+/// One entry of `ListSAMLProviders`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlProviderSummary {
+    /// The provider ARN.
+    pub arn: String,
+    /// When it was created.
+    pub create_date: OffsetDateTime,
+    /// `ValidUntil`, when known.
+    pub valid_until: Option<OffsetDateTime>,
+}
+
+/// A change to a SAML provider; `None` fields are left as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SamlProviderUpdate {
+    /// New metadata and the `ValidUntil` derived from it.
+    pub metadata: Option<(String, Option<OffsetDateTime>)>,
+    /// New assertion encryption mode.
+    pub assertion_encryption_mode: Option<String>,
+}
+
+/// An IAM role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleRow {
+    /// `AROA…`, the primary key.
+    pub role_id: String,
+    /// The role name as created (unique case-insensitively).
+    pub name: String,
+    /// `/` or `/…/`.
+    pub path: String,
+    /// `arn:aws:iam::<account>:role<path><name>`.
+    pub arn: String,
+    /// The trust policy, as submitted.
+    pub assume_role_policy: String,
+    /// Description, if any.
+    pub description: Option<String>,
+    /// Longest session in seconds (3600–43200).
+    pub max_session_duration: i64,
+    /// When it was created.
+    pub create_date: OffsetDateTime,
+}
+
+/// A change to a role (`UpdateRole`); `None` fields are left as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleUpdate {
+    /// New description.
+    pub description: Option<String>,
+    /// New maximum session duration.
+    pub max_session_duration: Option<i64>,
+}
+
+/// An inline (role) policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlinePolicy {
+    /// Policy name (unique per role case-insensitively).
+    pub name: String,
+    /// The document as submitted.
+    pub document: String,
+}
+
+/// A customer-managed policy (one version, `v1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedPolicyRow {
+    /// `arn:aws:iam::<account>:policy<path><name>`, the primary key.
+    pub arn: String,
+    /// `ANPA…`.
+    pub policy_id: String,
+    /// Policy name (unique case-insensitively).
+    pub name: String,
+    /// `/` or `/…/`.
+    pub path: String,
+    /// Description, if any.
+    pub description: Option<String>,
+    /// Always `v1`: fedgate keeps one version per policy.
+    pub default_version_id: String,
+    /// The document as submitted.
+    pub document: String,
+    /// When it was created.
+    pub create_date: OffsetDateTime,
+    /// When it was last changed.
+    pub update_date: OffsetDateTime,
+    /// Number of roles it is attached to (computed; ignored on create).
+    pub attachment_count: i64,
+}
+
+/// A managed policy attached to a role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachedPolicy {
+    /// The policy name.
+    pub policy_name: String,
+    /// The policy ARN.
+    pub policy_arn: String,
+    /// The policy document.
+    pub document: String,
+}
+
+/// A long-term access key; the secret is sealed ([`crate::SecretBox`], associated data = the
+/// access key id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessKeyRow {
+    /// `AKIA…`, the primary key.
+    pub access_key_id: String,
+    /// Sealed secret access key (base64 of nonce ‖ ciphertext ‖ tag).
+    pub secret_ciphertext: String,
+    /// Who the key authenticates as.
+    pub principal_arn: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    /// When it was created.
+    pub create_date: OffsetDateTime,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items, in listing order.
+    pub items: Vec<T>,
+    /// Where the next page starts (`Marker`), when the listing is truncated.
+    pub next_marker: Option<String>,
+}
+
+/// Filters for listing roles or policies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Only entries whose path starts with this (`/` for all).
+    pub path_prefix: String,
+    /// Continue after a previous page.
+    pub marker: Option<String>,
+    /// Most entries in this page (at least 1).
+    pub max_items: usize,
+}
