@@ -355,6 +355,25 @@ def test_temporary_credentials_with_wrong_secret(world, server):
     expect_error("SignatureDoesNotMatch", 403, sts.get_caller_identity)
 
 
+def test_role_session_calls_iam_only_where_its_policies_allow(world, server, iam):
+    """Every IAM call is decided by the policy engine: the role's policies, not the admin's."""
+    c = assume(server, S.response())["Credentials"]
+    session_iam = server.client("iam", access_key=c["AccessKeyId"], secret_key=c["SecretAccessKey"],
+                                session_token=c["SessionToken"])
+    # ConnectAgent's policies allow connect:GetFederationToken, nothing in IAM.
+    error = expect_error("AccessDenied", 403, session_iam.list_saml_providers)
+    assert "iam:ListSAMLProviders" in error["Error"]["Message"], error
+    iam.put_role_policy(RoleName=ROLE, PolicyName="ReadProviders", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:ListSAMLProviders", "Resource": "*"}],
+    }))
+    try:
+        assert session_iam.list_saml_providers()["SAMLProviderList"]
+        expect_error("AccessDenied", 403, session_iam.list_roles)
+    finally:
+        iam.delete_role_policy(RoleName=ROLE, PolicyName="ReadProviders")
+
+
 FAILURES = {
     # name: (assertion builder, role, provider, DurationSeconds, code, status)
     "attacker-signed": (lambda: S.response(attacker=True), ROLE, A, None, "InvalidIdentityToken", 400),

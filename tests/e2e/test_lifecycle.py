@@ -33,6 +33,29 @@ def test_data_dir_cannot_be_created(fedgate_bin, tmp_path):
     assert_clear_refusal(status, err, seconds, d)
 
 
+def test_corrupt_database_is_refused_and_left_alone(fedgate_bin, tmp_path):
+    d = tmp_path / "data"
+    d.mkdir()
+    garbage = bytes(range(256)) * 16
+    (d / "fedgate.db").write_bytes(garbage)
+    status, _out, err, seconds = run_serve_expecting_failure(d)
+    assert status != 0 and seconds < 20, err
+    assert "fedgate.db" in err and "database" in err, err
+    assert "panicked" not in err, err
+    assert (d / "fedgate.db").read_bytes() == garbage  # nothing written over it
+
+
+def test_unreadable_master_key_is_refused(fedgate_bin, tmp_path):
+    d = tmp_path / "data"
+    d.mkdir()
+    key = d / "master.key"
+    key.write_bytes(b"too short")
+    key.chmod(0o600)
+    status, _out, err, seconds = run_serve_expecting_failure(d)
+    assert status != 0 and seconds < 20, err
+    assert "master.key" in err and "panicked" not in err, err
+
+
 def test_sigterm_is_a_clean_shutdown(make_server):
     s = make_server()
     assert s.running

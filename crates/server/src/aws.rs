@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use fedgate_aws_wire::{AwsError, QueryRequest, Service, sigv4};
 use fedgate_iam::Caller;
-use fedgate_iam_policy::{Policy, PolicySet, RequestContext, evaluate};
+use fedgate_iam_policy::{ParseOptions, Policy, PolicySet, RequestContext, evaluate};
 use fedgate_sts::{
     AssumeRoleWithSamlRequest, CallerIdentity, ManagedSessionPolicy, RoleRecord,
     SamlProviderRecord, Secret, SessionClaims,
@@ -224,73 +224,78 @@ async fn iam(
     principal: &Principal,
     now: OffsetDateTime,
 ) -> Result<String, AwsError> {
+    authorize(state, request, principal, now).await?;
     let caller = match principal {
         Principal::Admin { principal_arn, .. } => Caller {
             principal_arn: principal_arn.clone(),
             is_admin: true,
         },
-        Principal::Session(claims) => {
-            authorize_session(state, request, claims, now).await?;
-            Caller {
-                principal_arn: claims.assumed_role_arn(),
-                is_admin: false,
-            }
-        }
+        Principal::Session(claims) => Caller {
+            principal_arn: claims.assumed_role_arn(),
+            is_admin: false,
+        },
     };
     state.iam.handle(request, &caller, now).await
 }
 
-/// A role session may call IAM only where the role's policies, intersected with the
-/// session's policies, allow `iam:<Action>` on the resource the request names.
-async fn authorize_session(
+/// Every IAM call is decided by the policy engine: `iam:<Action>` on the resource the request
+/// names, against the caller's identity policies (the administrator's allow-all policy, or a
+/// role's inline and attached policies) intersected with a session's policies.
+async fn authorize(
     state: &AppState,
     request: &QueryRequest,
-    claims: &SessionClaims,
+    principal: &Principal,
     now: OffsetDateTime,
 ) -> Result<(), AwsError> {
     let action = format!("iam:{}", request.action());
     let resource = iam_resource(request, state.iam.account_id());
-    let role = state
-        .iam
-        .role_by_arn(claims.role_arn())
-        .await
-        .map_err(internal)?;
+    let (caller_arn, user_id) = match principal {
+        Principal::Admin {
+            access_key_id,
+            principal_arn,
+        } => (principal_arn.clone(), access_key_id.clone()),
+        Principal::Session(claims) => (claims.assumed_role_arn(), claims.user_id()),
+    };
     let denied = || {
         AwsError::access_denied(format!(
-            "User: {} is not authorized to perform: {action} on resource: {resource}",
-            claims.assumed_role_arn()
+            "User: {caller_arn} is not authorized to perform: {action} on resource: {resource}"
         ))
     };
-    // A deleted role's sessions can do nothing.
-    let Some(role) = role else {
-        return Err(denied());
-    };
-    let parse = |text: &str, options| Policy::parse(text, &options).map_err(internal);
     let mut identity = Vec::new();
-    for inline in &role.inline_policies {
-        identity.push((
-            inline.name.clone(),
-            parse(
-                &inline.document,
-                fedgate_iam_policy::ParseOptions::inline_identity(),
-            )?,
-        ));
-    }
-    for attached in &role.attached_policies {
-        identity.push((
-            attached.policy_arn.clone(),
-            parse(
-                &attached.document,
-                fedgate_iam_policy::ParseOptions::managed_identity(),
-            )?,
-        ));
-    }
     let mut session = Vec::new();
-    for policy in claims.session_policies() {
-        session.push((
-            policy.arn.clone().unwrap_or_else(|| "session".to_owned()),
-            policy.parse().map_err(|e| sts_error(&e))?,
-        ));
+    match principal {
+        Principal::Admin { .. } => identity.push((
+            "FedgateAdministrator".to_owned(),
+            state.admin_policy.clone(),
+        )),
+        Principal::Session(claims) => {
+            // A deleted role's sessions can do nothing.
+            let role = state
+                .iam
+                .role_by_arn(claims.role_arn())
+                .await
+                .map_err(internal)?;
+            let Some(role) = role else {
+                return Err(denied());
+            };
+            let parse = |text: &str, options| Policy::parse(text, &options).map_err(internal);
+            for inline in &role.inline_policies {
+                identity.push((
+                    inline.name.clone(),
+                    parse(&inline.document, ParseOptions::inline_identity())?,
+                ));
+            }
+            for attached in &role.attached_policies {
+                identity.push((
+                    attached.policy_arn.clone(),
+                    parse(&attached.document, ParseOptions::managed_identity())?,
+                ));
+            }
+            for policy in claims.session_policies() {
+                let name = policy.arn.clone().unwrap_or_else(|| "session".to_owned());
+                session.push((name, policy.parse().map_err(|e| sts_error(&e))?));
+            }
+        }
     }
     let mut set = PolicySet::new();
     for (name, policy) in &identity {
@@ -302,8 +307,8 @@ async fn authorize_session(
     let context = RequestContext::new(action.clone())
         .with_resource(resource.clone())
         .with_current_time(now)
-        .with_userid(claims.user_id())
-        .with_principal_arn(claims.assumed_role_arn());
+        .with_userid(user_id)
+        .with_principal_arn(caller_arn.clone());
     if evaluate(&set, &context).is_allowed() {
         Ok(())
     } else {

@@ -93,11 +93,13 @@ pub async fn open(config: &Config) -> Result<AppState, StartError> {
     let secrets = SecretBox::new(&master_key).map_err(|error| StartError::Credentials {
         detail: error.to_string(),
     })?;
-    let store = Store::connect(&config.database_url())
-        .await
-        .map_err(|error| StartError::Database {
-            detail: error.to_string(),
-        })?;
+    let database_url = config.database_url();
+    let store = Store::connect(&database_url).await.map_err(|error| StartError::Database {
+        detail: format!(
+            "{}: {error} (a corrupt or foreign file? move it away, or choose another --database-url)",
+            without_password(&database_url)
+        ),
+    })?;
     let iam = Iam::new(store, secrets, config.account_id.clone());
     let clock = Clock;
     let now = clock.now();
@@ -115,12 +117,34 @@ pub async fn open(config: &Config) -> Result<AppState, StartError> {
         acs_urls: config.acs_urls(),
         ..ServiceProvider::default()
     };
+    let admin_policy = fedgate_iam_policy::Policy::parse(
+        state::ADMIN_POLICY,
+        &fedgate_iam_policy::ParseOptions::managed_identity(),
+    )
+    .map_err(|error| StartError::Credentials {
+        detail: format!("administrator policy: {error}"),
+    })?;
     Ok(AppState {
         iam,
         session_key,
         service_provider,
+        admin_policy,
         clock,
     })
+}
+
+/// A database URL fit for messages: the password, if any, replaced by `***`.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) if credentials.contains(':') => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// The administrator's principal.
@@ -239,4 +263,25 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_in_messages_hide_the_password() {
+        assert_eq!(
+            without_password("postgres://app:s3cret@db:5432/fedgate"),
+            "postgres://app:***@db:5432/fedgate"
+        );
+        assert_eq!(
+            without_password("postgres://app@db/fedgate"),
+            "postgres://app@db/fedgate"
+        );
+        assert_eq!(
+            without_password("sqlite:///data/fedgate.db?mode=rwc"),
+            "sqlite:///data/fedgate.db?mode=rwc"
+        );
+    }
 }

@@ -30,6 +30,12 @@ pub struct AppState {
     pub session_key: SessionTokenKey,
     /// Accepted audiences and ACS URLs.
     pub service_provider: ServiceProvider,
+    /// The administrator's identity policy ([`ADMIN_POLICY`]), parsed once.
+    pub admin_policy: fedgate_iam_policy::Policy,
     /// The clock.
     pub clock: Clock,
 }
+
+/// The administrator's identity policy: every action on every resource. Administrator calls
+/// go through the policy engine like every other call.
+pub const ADMIN_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"FedgateAdministrator","Effect":"Allow","Action":"*","Resource":"*"}]}"#;
