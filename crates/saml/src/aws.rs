@@ -186,34 +186,59 @@ fn parse_role(value: &str) -> Result<RolePair, Error> {
     })
 }
 
-/// Whether `arn` is `arn:<partition>:iam::<12 digits>:<kind><name>` with a valid name.
+/// An IAM ARN `arn:<partition>:iam::<12 digits>:<kind><path/name>`, split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IamArn<'a> {
+    /// `aws`, `aws-cn`, `aws-us-gov`, …
+    pub partition: &'a str,
+    /// The 12-digit account id.
+    pub account: &'a str,
+    /// The last path segment: the role or provider name.
+    pub name: &'a str,
+}
+
+impl<'a> IamArn<'a> {
+    /// Parses `arn` whose resource starts with `kind` (`role/`, `saml-provider/`).
+    pub fn parse(arn: &'a str, kind: &str) -> Option<Self> {
+        let mut fields = arn.splitn(6, ':');
+        let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+        ) else {
+            return None;
+        };
+        let partition_ok = partition.starts_with("aws")
+            && partition
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'-');
+        let account_ok = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+        let path_and_name = resource.strip_prefix(kind)?;
+        let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
+        let name_ok = (1..=128).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b));
+        let path_ok = path_and_name.len() <= 512
+            && path_and_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-/".contains(&b))
+            && !path_and_name.starts_with('/')
+            && !path_and_name.contains("//");
+        (partition_ok && account_ok && name_ok && path_ok).then_some(Self {
+            partition,
+            account,
+            name,
+        })
+    }
+}
+
+/// Whether `arn` is `arn:<partition>:iam::<12 digits>:<kind><path/name>`.
 fn iam_arn(arn: &str, kind: &str) -> bool {
-    let mut fields = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-    ) else {
-        return false;
-    };
-    let partition_ok = partition.starts_with("aws")
-        && partition
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b == b'-');
-    let account_ok = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
-    let Some(name) = resource.strip_prefix(kind) else {
-        return false;
-    };
-    let name_ok = !name.is_empty()
-        && name.len() <= 512
-        && !name.ends_with('/')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-/".contains(&b));
-    partition_ok && account_ok && name_ok
+    IamArn::parse(arn, kind).is_some()
 }
 
 /// AWS tag rules: key 1–128 and value 0–256 characters of letters, digits, spaces and
