@@ -52,8 +52,7 @@ fn check_metadata(
     let providers =
         fedgate_saml::metadata::parse_metadata(document, &limits()).map_err(|error| {
             IamError::InvalidInput(format!(
-                "Could not parse metadata: {error} ({}). {}",
-                error.code(),
+                "Could not parse metadata: {error}. Hint: {}.",
                 error.hint()
             ))
         })?;

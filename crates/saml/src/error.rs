@@ -632,6 +632,8 @@ impl From<fedgate_xml::Error> for Error {
             },
             X::DuplicateId { id } => Self::XmlDuplicateId { id },
             X::UnexpectedChildElement { parent } => Self::ValueMalformed { what: parent },
+            // The parser's own detail, without its "malformed XML:" prefix (Display adds it).
+            X::Malformed { detail } => Self::XmlMalformed { detail },
             other => Self::XmlMalformed {
                 detail: other.to_string(),
             },

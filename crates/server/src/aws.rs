@@ -27,10 +27,7 @@ use crate::state::AppState;
 /// Who is calling, after SigV4.
 enum Principal {
     /// The administrator's long-term key: every IAM action.
-    Admin {
-        access_key_id: String,
-        principal_arn: String,
-    },
+    Admin { principal_arn: String },
     /// Temporary credentials of a role session.
     Session(Box<SessionClaims>),
 }
@@ -51,7 +48,9 @@ pub async fn query_endpoint(
         .and_then(|v| v.to_str().ok());
     let request = match QueryRequest::parse(query, content_type, &body) {
         Ok(request) => request,
-        Err(error) => return error_response(Service::Iam, &error, &request_id),
+        Err(error) => {
+            return error_response(guess_service(&headers, query, &body), &error, &request_id);
+        }
     };
     let header_pairs: Vec<(String, String)> = headers
         .iter()
@@ -119,6 +118,25 @@ fn service_of(request: &QueryRequest, signing_name: Option<&str>) -> Service {
     }
 }
 
+/// The service of a request that could not be parsed, for the namespace of its error: STS
+/// when it is signed for `sts` or names STS's API version, IAM otherwise.
+fn guess_service(headers: &HeaderMap, query: &str, body: &[u8]) -> Service {
+    let signed_for_sts = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.contains("/sts/aws4_request"));
+    let version = format!("Version={}", Service::Sts.version());
+    let names_sts_version = query.contains(&version)
+        || body
+            .windows(version.len())
+            .any(|window| window == version.as_bytes());
+    if signed_for_sts || names_sts_version {
+        Service::Sts
+    } else {
+        Service::Iam
+    }
+}
+
 /// The one mapping from [`AwsError`] to the HTTP response.
 fn error_response(service: Service, error: &AwsError, request_id: &str) -> Response {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
@@ -178,9 +196,26 @@ async fn authenticate(
         .ok_or_else(unknown)?;
     sigv4::verify(signed, request, record.secret_access_key.expose(), now)?;
     Ok(Principal::Admin {
-        access_key_id: record.access_key_id,
         principal_arn: record.principal_arn,
     })
+}
+
+/// The administrator's unique user ID (`AIDA…`, as AWS gives IAM users): derived from its
+/// ARN, so it is stable across restarts and nodes.
+fn admin_user_id(principal_arn: &str) -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, principal_arn.as_bytes());
+    let suffix: String = digest
+        .as_ref()
+        .iter()
+        .take(17)
+        .filter_map(|byte| {
+            ALPHABET
+                .get(usize::from(byte & 0x1f))
+                .map(|&c| char::from(c))
+        })
+        .collect();
+    format!("AIDA{suffix}")
 }
 
 fn sts_error(error: &fedgate_sts::StsError) -> AwsError {
@@ -199,11 +234,8 @@ fn sts_signed(
         "GetCallerIdentity" => {
             let identity = match principal {
                 Principal::Session(claims) => CallerIdentity::for_session(claims),
-                Principal::Admin {
-                    access_key_id,
-                    principal_arn,
-                } => CallerIdentity::for_long_term_key(
-                    access_key_id,
+                Principal::Admin { principal_arn } => CallerIdentity::for_long_term_key(
+                    admin_user_id(principal_arn),
                     state.iam.account_id(),
                     principal_arn,
                 ),
@@ -226,7 +258,7 @@ async fn iam(
 ) -> Result<String, AwsError> {
     authorize(state, request, principal, now).await?;
     let caller = match principal {
-        Principal::Admin { principal_arn, .. } => Caller {
+        Principal::Admin { principal_arn } => Caller {
             principal_arn: principal_arn.clone(),
             is_admin: true,
         },
@@ -250,10 +282,7 @@ async fn authorize(
     let action = format!("iam:{}", request.action());
     let resource = iam_resource(request, state.iam.account_id());
     let (caller_arn, user_id) = match principal {
-        Principal::Admin {
-            access_key_id,
-            principal_arn,
-        } => (principal_arn.clone(), access_key_id.clone()),
+        Principal::Admin { principal_arn } => (principal_arn.clone(), admin_user_id(principal_arn)),
         Principal::Session(claims) => (claims.assumed_role_arn(), claims.user_id()),
     };
     let denied = || {

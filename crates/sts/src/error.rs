@@ -29,7 +29,7 @@ const AUDIENCE_MISSING: &str = "Response does not contain the required audience"
 /// AWS wording of a session token past its expiration.
 const TOKEN_EXPIRED: &str = "The security token included in the request is expired";
 /// AWS wording of a session token that does not verify.
-const TOKEN_INVALID: &str = "The security token included in the request is invalid";
+const TOKEN_INVALID: &str = "The security token included in the request is invalid.";
 /// AWS's generic internal failure message.
 const INTERNAL: &str =
     "The request processing has failed because of an unknown error, exception or failure.";
