@@ -28,7 +28,7 @@ fn invalid(result: Result<fedgate_sts::SessionClaims, StsError>) -> &'static str
                 (
                     "InvalidClientTokenId",
                     403,
-                    "The security token included in the request is invalid".to_owned()
+                    "The security token included in the request is invalid.".to_owned()
                 )
             );
             error.cause_code()
