@@ -188,6 +188,25 @@ fn to_count(value: i64) -> usize {
     usize::try_from(value).unwrap_or(usize::MAX)
 }
 
+/// `SELECT COUNT(*) AS n …` inside `transaction`, with at most one bound parameter: the row
+/// count a quota is checked against.
+async fn count_rows(
+    transaction: &mut Transaction<'static, Any>,
+    operation: &'static str,
+    sql: &'static str,
+    bind: Option<&str>,
+) -> Result<usize, StoreError> {
+    let mut query = sqlx::query(sql);
+    if let Some(value) = bind {
+        query = query.bind(value.to_owned());
+    }
+    let row = query
+        .fetch_one(&mut **transaction)
+        .await
+        .map_err(|error| StoreError::db(operation, error))?;
+    Ok(to_count(get(&row, "n")?))
+}
+
 fn limit_param(max_items: usize) -> i64 {
     i64::try_from(max_items.saturating_add(1)).unwrap_or(i64::MAX)
 }
@@ -345,14 +364,14 @@ impl SamlProviderStore for Store {
         max_providers: usize,
     ) -> Result<(), StoreError> {
         let mut transaction = self.write("create saml provider").await?;
-        let count: i64 = get(
-            &sqlx::query("SELECT COUNT(*) AS n FROM saml_providers")
-                .fetch_one(&mut *transaction)
-                .await
-                .map_err(|error| StoreError::db("count saml providers", error))?,
-            "n",
-        )?;
-        if to_count(count) >= max_providers {
+        let count = count_rows(
+            &mut transaction,
+            "count saml providers",
+            "SELECT COUNT(*) AS n FROM saml_providers",
+            None,
+        )
+        .await?;
+        if count >= max_providers {
             return Err(StoreError::LimitExceeded {
                 what: "saml providers",
                 limit: max_providers,
@@ -600,14 +619,14 @@ impl RoleStore for Store {
         max_roles: usize,
     ) -> Result<(), StoreError> {
         let mut transaction = self.write("create role").await?;
-        let count: i64 = get(
-            &sqlx::query("SELECT COUNT(*) AS n FROM roles")
-                .fetch_one(&mut *transaction)
-                .await
-                .map_err(|error| StoreError::db("count roles", error))?,
-            "n",
-        )?;
-        if to_count(count) >= max_roles {
+        let count = count_rows(
+            &mut transaction,
+            "count roles",
+            "SELECT COUNT(*) AS n FROM roles",
+            None,
+        )
+        .await?;
+        if count >= max_roles {
             return Err(StoreError::LimitExceeded {
                 what: "roles",
                 limit: max_roles,
@@ -868,15 +887,14 @@ impl RoleStore for Store {
         .map_err(|error| {
             StoreError::from_sqlx("attach role policy", "policy", policy_arn, error)
         })?;
-        let count: i64 = get(
-            &sqlx::query("SELECT COUNT(*) AS n FROM role_policy_attachments WHERE role_id = $1")
-                .bind(role_id.as_str())
-                .fetch_one(&mut *transaction)
-                .await
-                .map_err(|error| StoreError::db("attach role policy", error))?,
-            "n",
-        )?;
-        if to_count(count) > max_attached {
+        let count = count_rows(
+            &mut transaction,
+            "attach role policy",
+            "SELECT COUNT(*) AS n FROM role_policy_attachments WHERE role_id = $1",
+            Some(role_id.as_str()),
+        )
+        .await?;
+        if count > max_attached {
             return Err(StoreError::LimitExceeded {
                 what: "managed policies attached to a role",
                 limit: max_attached,
