@@ -317,6 +317,18 @@ impl<S: IamStorage> Iam<S> {
         })
     }
 
+    /// The role `arn` without its permission policies: what `AssumeRoleWithSAML` needs (the
+    /// trust policy, id, name, path, session limit), in one query on the sign-in hot path.
+    ///
+    /// # Errors
+    /// [`IamError`] when the store fails.
+    pub async fn role_for_assumption(
+        &self,
+        arn: &str,
+    ) -> Result<Option<fedgate_store::RoleRow>, IamError> {
+        Ok(self.store.role_by_arn(arn).await?)
+    }
+
     /// The document of the customer-managed policy `arn` (for `PolicyArns` session policies).
     ///
     /// # Errors

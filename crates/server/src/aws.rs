@@ -418,7 +418,12 @@ async fn assume_role_with_saml(
                 fedgate_sts::AssertionEncryptionMode::Allowed
             },
         });
-    let role = match state.iam.role_by_arn(role_arn).await.map_err(internal)? {
+    let role = match state
+        .iam
+        .role_for_assumption(role_arn)
+        .await
+        .map_err(internal)?
+    {
         Some(role) => Some(role_record(role)?),
         None => None,
     };
@@ -449,11 +454,11 @@ async fn assume_role_with_saml(
     Ok(fedgate_sts::assume_role_with_saml_result_xml(&session))
 }
 
-fn role_record(role: fedgate_iam::RoleRecord) -> Result<RoleRecord, AwsError> {
+fn role_record(role: fedgate_store::RoleRow) -> Result<RoleRecord, AwsError> {
     // Stored trust policies were validated at write time; re-parse with the largest quota
     // AWS allows so a quota change never locks a role out.
     let options = fedgate_iam_policy::ParseOptions::trust_with_quota(4096).map_err(internal)?;
-    let trust_policy = Policy::parse(&role.trust_policy, &options).map_err(internal)?;
+    let trust_policy = Policy::parse(&role.assume_role_policy, &options).map_err(internal)?;
     Ok(RoleRecord {
         role_arn: role.arn,
         role_id: role.role_id,
