@@ -424,7 +424,7 @@ async fn assume_role_with_saml(
         .await
         .map_err(internal)?
     {
-        Some(role) => Some(role_record(role)?),
+        Some(role) => Some(role_record(state, role)?),
         None => None,
     };
     let session = fedgate_sts::assume_role_with_saml(
@@ -454,11 +454,8 @@ async fn assume_role_with_saml(
     Ok(fedgate_sts::assume_role_with_saml_result_xml(&session))
 }
 
-fn role_record(role: fedgate_store::RoleRow) -> Result<RoleRecord, AwsError> {
-    // Stored trust policies were validated at write time; re-parse with the largest quota
-    // AWS allows so a quota change never locks a role out.
-    let options = fedgate_iam_policy::ParseOptions::trust_with_quota(4096).map_err(internal)?;
-    let trust_policy = Policy::parse(&role.assume_role_policy, &options).map_err(internal)?;
+fn role_record(state: &AppState, role: fedgate_store::RoleRow) -> Result<RoleRecord, AwsError> {
+    let trust_policy = trust_policy(state, &role.arn, &role.assume_role_policy)?;
     Ok(RoleRecord {
         role_arn: role.arn,
         role_id: role.role_id,
@@ -467,4 +464,35 @@ fn role_record(role: fedgate_store::RoleRow) -> Result<RoleRecord, AwsError> {
         trust_policy,
         max_session_duration: u32::try_from(role.max_session_duration).unwrap_or(3600),
     })
+}
+
+/// Most parsed trust policies kept: twice the role quota of an account (1000).
+const MAX_CACHED_TRUST_POLICIES: usize = 2000;
+
+/// The parsed trust policy of `role_arn`, from the cache when its text is unchanged.
+fn trust_policy(state: &AppState, role_arn: &str, text: &str) -> Result<Arc<Policy>, AwsError> {
+    let cached = state
+        .trust_policies
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(role_arn)
+        .filter(|(cached_text, _)| cached_text == text)
+        .map(|(_, policy)| Arc::clone(policy));
+    if let Some(policy) = cached {
+        return Ok(policy);
+    }
+    // Stored trust policies were validated at write time; re-parse with the largest quota
+    // AWS allows so a quota change never locks a role out.
+    let options = ParseOptions::trust_with_quota(4096).map_err(internal)?;
+    let policy = Arc::new(Policy::parse(text, &options).map_err(internal)?);
+    let mut cache = state
+        .trust_policies
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Bounded: deleted and renamed roles leave entries behind; start over past the limit.
+    if cache.len() >= MAX_CACHED_TRUST_POLICIES {
+        cache.clear();
+    }
+    cache.insert(role_arn.to_owned(), (text.to_owned(), Arc::clone(&policy)));
+    Ok(policy)
 }

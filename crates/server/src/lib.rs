@@ -129,6 +129,7 @@ pub async fn open(config: &Config) -> Result<AppState, StartError> {
         session_key,
         service_provider,
         admin_policy,
+        trust_policies: std::sync::RwLock::default(),
         clock,
     })
 }

@@ -32,6 +32,11 @@ pub struct AppState {
     pub service_provider: ServiceProvider,
     /// The administrator's identity policy ([`ADMIN_POLICY`]), parsed once.
     pub admin_policy: fedgate_iam_policy::Policy,
+    /// Parsed trust policies by role ARN, with the text they were parsed from: a role's
+    /// policy is parsed once, not on every sign-in, and a changed text is parsed again.
+    pub trust_policies: std::sync::RwLock<
+        std::collections::HashMap<String, (String, std::sync::Arc<fedgate_iam_policy::Policy>)>,
+    >,
     /// The clock.
     pub clock: Clock,
 }

@@ -80,7 +80,7 @@ pub struct RoleRecord {
     /// The path (`/` by default); dropped from assumed-role ARNs.
     pub path: String,
     /// The trust policy, parsed as a trust policy.
-    pub trust_policy: Policy,
+    pub trust_policy: std::sync::Arc<Policy>,
     /// `MaxSessionDuration` in seconds (3,600–43,200).
     pub max_session_duration: u32,
 }

@@ -103,7 +103,7 @@ pub fn role_with(trust_policy: Policy) -> RoleRecord {
         role_id: ROLE_ID.to_owned(),
         role_name: "ConnectSaml".to_owned(),
         path: "/agents/".to_owned(),
-        trust_policy,
+        trust_policy: std::sync::Arc::new(trust_policy),
         max_session_duration: 7_200,
     }
 }
