@@ -350,7 +350,7 @@ def test_recipient_is_saml_aud(world, server):
 
 def test_temporary_credentials_with_wrong_secret(world, server):
     c = assume(server, S.response())["Credentials"]
-    sts = server.client("sts", access_key=c["AccessKeyId"], secret_key=c["SecretAccessKey"][:-1] + "x",
+    sts = server.client("sts", access_key=c["AccessKeyId"], secret_key=c["SecretAccessKey"][:-1] + ("y" if c["SecretAccessKey"].endswith("x") else "x"),
                         session_token=c["SessionToken"])
     expect_error("SignatureDoesNotMatch", 403, sts.get_caller_identity)
 
@@ -519,3 +519,127 @@ def test_temporary_credentials_survive_restart(world, server):
     me = server.client("sts", access_key=c["AccessKeyId"], secret_key=c["SecretAccessKey"],
                        session_token=c["SessionToken"]).get_caller_identity()
     assert me["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE}/alice"
+
+# --- authorization of role sessions (regression tests from a security review) -----------------------------
+# Requests are signed by botocore but built by hand, so that extra parameters can be added: the
+# resource is the one the action defines (never another action's parameter), roles match by their
+# stored ARN (with the path), and a session belongs to the role it was issued for.
+import urllib.error  # noqa: E402
+import urllib.parse  # noqa: E402
+import urllib.request  # noqa: E402
+
+from botocore.auth import SigV4Auth  # noqa: E402
+from botocore.awsrequest import AWSRequest  # noqa: E402
+from botocore.credentials import Credentials  # noqa: E402
+
+
+def signed_post(server, credentials: dict, params: dict, service: str = "iam") -> tuple[int, str]:
+    """POST a Query request signed with SigV4 for `service`; returns (status, body)."""
+    body = urllib.parse.urlencode(params)
+    request = AWSRequest(method="POST", url=server.base_url + "/", data=body,
+                         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    creds = Credentials(credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials.get("SessionToken"))
+    SigV4Auth(creds, service, "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    raw = urllib.request.Request(prepared.url, data=body.encode(), headers=dict(prepared.headers), method="POST")
+    try:
+        with urllib.request.urlopen(raw, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def policy(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+@pytest.fixture
+def scoped_role(world, iam):
+    """A role trusted by IdP A whose session may manage only roles named team-*."""
+    name = "ScopedAdmin"
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust_policy([A_ARN])))
+    iam.put_role_policy(RoleName=name, PolicyName="TeamRolesOnly", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "iam:*", "Resource": f"arn:aws:iam::{ACCOUNT}:role/team-*"},
+    ))
+    iam.create_role(RoleName="Protected", AssumeRolePolicyDocument=json.dumps(trust_policy([A_ARN])))
+    credentials = assume(world.server, S.response(role=name), role=name)["Credentials"]
+    yield credentials
+    iam.delete_role_policy(RoleName=name, PolicyName="TeamRolesOnly")
+    iam.delete_role(RoleName=name)
+    iam.delete_role(RoleName="Protected")
+
+
+def test_another_actions_parameter_does_not_choose_the_resource(world, scoped_role):
+    forged = {
+        "Action": "UpdateAssumeRolePolicy", "Version": "2010-05-08", "RoleName": "Protected",
+        "PolicyDocument": json.dumps(trust_policy([A_ARN])),
+        "SAMLProviderArn": f"arn:aws:iam::{ACCOUNT}:role/team-x",
+        "PolicyArn": f"arn:aws:iam::{ACCOUNT}:role/team-y",
+    }
+    status, body = signed_post(world.server, scoped_role, forged)
+    assert status == 403 and "AccessDenied" in body, body
+    assert f"role/Protected" in body, body
+
+
+def test_attach_role_policy_is_authorized_on_the_role(world, iam, scoped_role):
+    attach = {"Action": "AttachRolePolicy", "Version": "2010-05-08", "RoleName": "Protected",
+              "PolicyArn": world.policy["Arn"]}
+    status, body = signed_post(world.server, scoped_role, attach)
+    assert status == 403 and "role/Protected" in body, body
+    assert iam.list_attached_role_policies(RoleName="Protected")["AttachedPolicies"] == []
+
+
+def test_a_deny_on_a_role_path_applies(world, iam):
+    name = "PathGuard"
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust_policy([A_ARN])))
+    iam.put_role_policy(RoleName=name, PolicyName="AllButAdmins", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:*", "Resource": f"arn:aws:iam::{ACCOUNT}:role/admin/*"},
+    ))
+    iam.create_role(RoleName="Boss", Path="/admin/", AssumeRolePolicyDocument=json.dumps(trust_policy([A_ARN])))
+    try:
+        c = assume(world.server, S.response(role=name), role=name)["Credentials"]
+        session_iam = world.server.client("iam", access_key=c["AccessKeyId"], secret_key=c["SecretAccessKey"],
+                                          session_token=c["SessionToken"])
+        expect_error("AccessDenied", 403, session_iam.put_role_policy, RoleName="Boss", PolicyName="x",
+                     PolicyDocument=policy({"Effect": "Allow", "Action": "*", "Resource": "*"}))
+        assert session_iam.get_role(RoleName=name)["Role"]["RoleName"] == name  # allowed elsewhere
+    finally:
+        iam.delete_role_policy(RoleName=name, PolicyName="AllButAdmins")
+        iam.delete_role(RoleName=name)
+        iam.delete_role(RoleName="Boss")
+
+
+def test_a_session_does_not_outlive_its_role(world, iam):
+    name = "Temp"
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust_policy([A_ARN])))
+    c = assume(world.server, S.response(role=name), role=name)["Credentials"]
+    iam.delete_role(RoleName=name)
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust_policy([A_ARN])))
+    iam.put_role_policy(RoleName=name, PolicyName="Everything", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "iam:*", "Resource": "*"}))
+    try:
+        session_iam = world.server.client("iam", access_key=c["AccessKeyId"], secret_key=c["SecretAccessKey"],
+                                          session_token=c["SessionToken"])
+        expect_error("AccessDenied", 403, session_iam.list_roles)
+    finally:
+        iam.delete_role_policy(RoleName=name, PolicyName="Everything")
+        iam.delete_role(RoleName=name)
+
+
+def test_requests_signed_for_another_service_are_refused(world, server):
+    key_id, secret = server.admin_credentials()
+    status, body = signed_post(server, {"AccessKeyId": key_id, "SecretAccessKey": secret},
+                               {"Action": "ListRoles", "Version": "2010-05-08"}, service="s3")
+    assert status == 403 and "SignatureDoesNotMatch" in body, body
+
+
+def test_a_missing_session_policy_is_no_oracle_for_unauthenticated_callers(world, server):
+    sts = server.client("sts", unsigned=True)
+    missing = [{"arn": f"arn:aws:iam::{ACCOUNT}:policy/DoesNotExist"}]
+    # A forged assertion fails on the assertion, whether or not the policy exists.
+    expect_error("InvalidIdentityToken", 400, sts.assume_role_with_saml, RoleArn=S.role_arn("ConnectAgent"),
+                 PrincipalArn=A_ARN, SAMLAssertion=S.response(attacker=True), PolicyArns=missing)
+    # An authenticated caller learns that it does not exist, and gets no credentials.
+    expect_error("NoSuchEntity", 404, sts.assume_role_with_saml, RoleArn=S.role_arn("ConnectAgent"),
+                 PrincipalArn=A_ARN, SAMLAssertion=S.response(), PolicyArns=missing)

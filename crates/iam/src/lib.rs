@@ -317,6 +317,18 @@ impl<S: IamStorage> Iam<S> {
         })
     }
 
+    /// The role named `name` (case-insensitively, as IAM names are unique), without its
+    /// permission policies: what authorization needs to know the role's ARN and path.
+    ///
+    /// # Errors
+    /// [`IamError`] when the store fails.
+    pub async fn role_by_name(
+        &self,
+        name: &str,
+    ) -> Result<Option<fedgate_store::RoleRow>, IamError> {
+        Ok(self.store.role_by_name(name).await?)
+    }
+
     /// The role `arn` without its permission policies: what `AssumeRoleWithSAML` needs (the
     /// trust policy, id, name, path, session limit), in one query on the sign-in hot path.
     ///

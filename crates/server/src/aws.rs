@@ -71,6 +71,16 @@ pub async fn query_endpoint(
             return error_response(service_of(&request, None), &error.into(), &request_id);
         }
     };
+    if let Some(signed) = &signed
+        && Service::from_signing_name(signed.scope().service()).is_none()
+    {
+        let error = AwsError::new(
+            "SignatureDoesNotMatch",
+            403,
+            "Credential should be scoped to correct service: 'iam' or 'sts'.",
+        );
+        return error_response(service_of(&request, None), &error, &request_id);
+    }
     let service = service_of(&request, signed.as_ref().map(|s| s.scope().service()));
     let action = request.action().to_owned();
     tracing::info!(%request_id, service = service.signing_name(), %action, "aws request");
@@ -280,7 +290,8 @@ async fn authorize(
     now: OffsetDateTime,
 ) -> Result<(), AwsError> {
     let action = format!("iam:{}", request.action());
-    let resource = iam_resource(request, state.iam.account_id());
+    let target = iam_target(state, request).await?;
+    let resource = target.resource.clone();
     let (caller_arn, user_id) = match principal {
         Principal::Admin { principal_arn } => (principal_arn.clone(), admin_user_id(principal_arn)),
         Principal::Session(claims) => (claims.assumed_role_arn(), claims.user_id()),
@@ -304,7 +315,9 @@ async fn authorize(
                 .role_by_arn(claims.role_arn())
                 .await
                 .map_err(internal)?;
-            let Some(role) = role else {
+            // INVARIANT: a session acts only for the role it was issued for; a role deleted and
+            // recreated under the same name is another role (another role ID).
+            let Some(role) = role.filter(|role| role.role_id == claims.role_id()) else {
                 return Err(denied());
             };
             let parse = |text: &str, options| Policy::parse(text, &options).map_err(internal);
@@ -333,11 +346,14 @@ async fn authorize(
     for (name, policy) in &session {
         set = set.session(name, policy);
     }
-    let context = RequestContext::new(action.clone())
+    let mut context = RequestContext::new(action.clone())
         .with_resource(resource.clone())
         .with_current_time(now)
         .with_userid(user_id)
         .with_principal_arn(caller_arn.clone());
+    if let Some(policy_arn) = target.policy_arn {
+        context = context.with_key("iam:PolicyARN", policy_arn);
+    }
     if evaluate(&set, &context).is_allowed() {
         Ok(())
     } else {
@@ -345,22 +361,73 @@ async fn authorize(
     }
 }
 
-/// The ARN an IAM request acts on, for authorization (`*` when it names none).
-fn iam_resource(request: &QueryRequest, account_id: &str) -> String {
-    if let Some(arn) = request
-        .get("SAMLProviderArn")
-        .or_else(|| request.get("PolicyArn"))
-    {
-        return arn.to_owned();
-    }
-    if let Some(name) = request.get("RoleName") {
-        return format!("arn:aws:iam::{account_id}:role/{name}");
-    }
-    if let (Some(name), "CreateSAMLProvider") = (request.get("Name"), request.action()) {
-        return format!("arn:aws:iam::{account_id}:saml-provider/{name}");
-    }
-    "*".to_owned()
+/// What an IAM request acts on, for authorization: the resource ARN of the action (from the
+/// parameters that action itself defines, never another action's) and extra condition keys.
+struct IamTarget {
+    resource: String,
+    /// `iam:PolicyARN` for AttachRolePolicy/DetachRolePolicy.
+    policy_arn: Option<String>,
 }
+
+/// The resource of each IAM action, as AWS's service authorization reference defines it:
+/// roles by their stored ARN (with the path), providers and policies by their ARN, creations
+/// by the ARN they would get, listings by `*`.
+async fn iam_target(state: &AppState, request: &QueryRequest) -> Result<IamTarget, AwsError> {
+    let account = state.iam.account_id();
+    let param = |name: &str| request.get(name).unwrap_or_default();
+    let path = |name: &str| request.get(name).unwrap_or("/");
+    let resource = match request.action() {
+        "CreateSAMLProvider" => format!("arn:aws:iam::{account}:saml-provider/{}", param("Name")),
+        "GetSAMLProvider"
+        | "UpdateSAMLProvider"
+        | "DeleteSAMLProvider"
+        | "TagSAMLProvider"
+        | "UntagSAMLProvider"
+        | "ListSAMLProviderTags" => param("SAMLProviderArn").to_owned(),
+        "CreateRole" => format!(
+            "arn:aws:iam::{account}:role{}{}",
+            path("Path"),
+            param("RoleName")
+        ),
+        "GetRole"
+        | "UpdateRole"
+        | "UpdateAssumeRolePolicy"
+        | "DeleteRole"
+        | "PutRolePolicy"
+        | "GetRolePolicy"
+        | "ListRolePolicies"
+        | "DeleteRolePolicy"
+        | "AttachRolePolicy"
+        | "DetachRolePolicy"
+        | "ListAttachedRolePolicies"
+        | "TagRole"
+        | "UntagRole"
+        | "ListRoleTags" => {
+            let name = param("RoleName");
+            match state.iam.role_by_name(name).await.map_err(internal)? {
+                Some(role) => role.arn,
+                None => format!("arn:aws:iam::{account}:role/{name}"),
+            }
+        }
+        "CreatePolicy" => format!(
+            "arn:aws:iam::{account}:policy{}{}",
+            path("Path"),
+            param("PolicyName")
+        ),
+        "GetPolicy" | "GetPolicyVersion" | "DeletePolicy" => param("PolicyArn").to_owned(),
+        _ => "*".to_owned(),
+    };
+    let policy_arn = matches!(request.action(), "AttachRolePolicy" | "DetachRolePolicy")
+        .then(|| param("PolicyArn").to_owned());
+    Ok(IamTarget {
+        resource,
+        policy_arn,
+    })
+}
+
+/// Stands in for a `PolicyArns` entry that does not exist (see [`assume_role_with_saml`]).
+const DENY_ALL_POLICY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#;
 
 /// `AssumeRoleWithSAML`: look up the provider, role and managed session policies, then run
 /// the STS pipeline (signature, assertion, role pair, trust policy, session policies).
@@ -380,17 +447,32 @@ async fn assume_role_with_saml(
         })?),
         None => None,
     };
+    let requested = request.struct_list("PolicyArns.member")?;
+    if requested.len() > fedgate_sts::MAX_POLICY_ARNS {
+        return Err(AwsError::validation(format!(
+            "1 validation error detected: Value at 'policyArns' failed to satisfy constraint: \
+             Member must have length less than or equal to {}",
+            fedgate_sts::MAX_POLICY_ARNS
+        )));
+    }
     let mut policy_arns = Vec::new();
-    for entry in request.struct_list("PolicyArns.member")? {
+    let mut missing_policy = None;
+    for entry in requested {
         let arn = entry.get("arn").copied().unwrap_or_default();
-        let policy = state
+        let document = match state
             .iam
             .managed_policy_document(arn)
             .await
-            .map_err(internal)?;
-        let document = policy.ok_or_else(|| {
-            AwsError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."))
-        })?;
+            .map_err(internal)?
+        {
+            Some(document) => document,
+            None => {
+                // Stand in a deny-all policy so the assertion is still checked first; the
+                // caller learns about the missing policy only if it authenticated.
+                missing_policy.get_or_insert_with(|| arn.to_owned());
+                DENY_ALL_POLICY.to_owned()
+            }
+        };
         policy_arns.push(ManagedSessionPolicy {
             arn: arn.to_owned(),
             document,
@@ -444,6 +526,12 @@ async fn assume_role_with_saml(
         );
         sts_error(&error)
     })?;
+    if let Some(arn) = missing_policy {
+        // The session is discarded: its credentials never leave the server.
+        return Err(AwsError::no_such_entity(format!(
+            "Policy {arn} does not exist or is not attachable."
+        )));
+    }
     tracing::info!(
         role = session.role_arn(),
         provider = session.provider_arn(),

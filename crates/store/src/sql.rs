@@ -337,6 +337,21 @@ fn provider_row(row: &AnyRow) -> Result<SamlProviderRow, StoreError> {
     })
 }
 
+/// The first revision of a new provider: random (62 bits), so a provider deleted and created
+/// again under the same ARN never repeats a revision that another node has cached; updates
+/// then count up from it.
+fn initial_revision() -> Result<i64, StoreError> {
+    use aws_lc_rs::rand::SecureRandom as _;
+    let mut bytes = [0_u8; 8];
+    aws_lc_rs::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| StoreError::Corrupt {
+            detail: "the system random generator failed".to_owned(),
+        })?;
+    // Positive and far below i64::MAX, so `revision + 1` never overflows.
+    Ok(i64::from_le_bytes(bytes) & ((1 << 62) - 1))
+}
+
 /// Locks the provider row for the rest of the transaction and bumps its revision.
 async fn touch_provider(
     transaction: &mut Transaction<'static, Any>,
@@ -380,7 +395,7 @@ impl SamlProviderStore for Store {
         sqlx::query(
             "INSERT INTO saml_providers (arn, name, uuid, metadata_document, create_date, \
              valid_until, assertion_encryption_mode, revision) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 1)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(provider.arn.as_str())
         .bind(provider.name.as_str())
@@ -389,6 +404,7 @@ impl SamlProviderStore for Store {
         .bind(provider.create_date.unix_timestamp())
         .bind(provider.valid_until.map(OffsetDateTime::unix_timestamp))
         .bind(provider.assertion_encryption_mode.as_str())
+        .bind(initial_revision()?)
         .execute(&mut *transaction)
         .await
         .map_err(|error| {
