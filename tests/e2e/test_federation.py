@@ -643,3 +643,12 @@ def test_a_missing_session_policy_is_no_oracle_for_unauthenticated_callers(world
     # An authenticated caller learns that it does not exist, and gets no credentials.
     expect_error("NoSuchEntity", 404, sts.assume_role_with_saml, RoleArn=S.role_arn("ConnectAgent"),
                  PrincipalArn=A_ARN, SAMLAssertion=S.response(), PolicyArns=missing)
+
+
+def test_presigned_get_caller_identity_url(world, server):
+    """botocore's generic presigner (as EKS-style tokens use) signs the empty body's hash."""
+    url = server.sts.generate_presigned_url("get_caller_identity", ExpiresIn=60, HttpMethod="GET")
+    with urllib.request.urlopen(url, timeout=10) as response:
+        body = response.read().decode()
+    assert response.status == 200 and "<GetCallerIdentityResult>" in body, body
+    assert f"<Account>{ACCOUNT}</Account>" in body, body
