@@ -28,10 +28,23 @@ command -v xmlsec1 >/dev/null || die "xmlsec1 not found on PATH (run scripts/set
 # the venv's aws and python first on PATH (the suite also finds aws next to the venv's python)
 export PATH="$VENV/bin:$PATH"
 
+counts=$(mktemp)
+trap 'rm -f "$counts"' EXIT
 run_pytest() {  # $1 = label; the rest go to pytest
     local label=$1; shift
-    local rc=0
-    "$VENV/bin/pytest" -q --tb=short -p no:cacheprovider tests/e2e "$@" || rc=$?
+    local rc=0 junit
+    junit=$(mktemp)
+    "$VENV/bin/pytest" -q --tb=short -p no:cacheprovider --junitxml="$junit" tests/e2e "$@" || rc=$?
+    # tests and failures+errors of this run, for the closing line
+    "$VENV/bin/python" - "$junit" >>"$counts" <<'PY' || true
+import sys, xml.etree.ElementTree as ET
+suite = ET.parse(sys.argv[1]).getroot()
+suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+tests, bad, skipped = (int(suite.get(k, 0)) for k in ("tests", "failures", "skipped"))
+bad += int(suite.get("errors", 0))
+print(tests - bad - skipped, bad)
+PY
+    rm -f "$junit"
     case $rc in
         0) printf 'e2e: %s: passed\n' "$label" ;;
         5) printf 'e2e: %s: FAILED: pytest collected no tests (exit 5)\n' "$label" >&2 ;;
@@ -73,8 +86,11 @@ for backend in $BACKENDS; do
     esac
 done
 
+read -r passed failed_count < <(awk '{p += $1; f += $2} END {print p + 0, f + 0}' "$counts")
 if ((${#failed[@]})); then
     printf '\ne2e: FAILED on: %s\n' "${failed[*]}" >&2
+    printf 'e2e: %d passed, %d failed\n' "$passed" "$((failed_count > 0 ? failed_count : 1))"
     exit 1
 fi
 printf '\ne2e: all runs passed (%s)\n' "$BACKENDS"
+printf 'e2e: %d passed, %d failed\n' "$passed" "$failed_count"

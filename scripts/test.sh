@@ -36,4 +36,4 @@ cargo nextest run --workspace --locked --no-fail-fast
 cargo test --workspace --locked --doc
 
 step "the server end to end: boto3 and the aws CLI against fedgate serve (SQLite, then PostgreSQL)"
-scripts/e2e.sh -q
+scripts/e2e.sh
