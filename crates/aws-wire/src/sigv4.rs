@@ -803,18 +803,9 @@ fn parse_expires(value: &str) -> Result<Duration, Error> {
     Ok(Duration::seconds(seconds))
 }
 
-/// `YYYYMMDDTHHMMSSZ` of `t` (UTC).
+/// `YYYYMMDDTHHMMSSZ` of `t` (UTC): the ISO 8601 form without separators.
 fn amz_date(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    crate::iso8601(t).replace(['-', ':'], "")
 }
 
 /// Checks the signing time against `now`. Checked arithmetic: a client-chosen date at the

@@ -92,13 +92,13 @@ pub(crate) fn parse(text: &str) -> Result<Json, serde_json::Error> {
 
 /// Counts characters the way IAM applies its size quotas: whitespace outside strings is not
 /// counted, everything inside strings (including the quotes) is.
-pub(crate) fn quota_chars(text: &str) -> usize {
+pub fn quota_chars(text: &str) -> usize {
     let mut count = 0usize;
     let mut in_string = false;
     let mut escaped = false;
     for c in text.chars() {
         if in_string {
-            count += 1;
+            count = count.saturating_add(1);
             if escaped {
                 escaped = false;
             } else if c == '\\' {
@@ -108,9 +108,9 @@ pub(crate) fn quota_chars(text: &str) -> usize {
             }
         } else if c == '"' {
             in_string = true;
-            count += 1;
+            count = count.saturating_add(1);
         } else if !c.is_whitespace() {
-            count += 1;
+            count = count.saturating_add(1);
         }
     }
     count

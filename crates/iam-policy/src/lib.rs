@@ -46,6 +46,7 @@ pub use evaluate::{
     Allowed, Decision, Evaluation, PolicyRole, PolicySet, StatementResult, StatementTrace,
     evaluate, evaluate_trust, explain,
 };
+pub use json::quota_chars;
 pub use parse::{
     INLINE_POLICY_CHARS, MANAGED_POLICY_CHARS, MAX_DOCUMENT_BYTES, ParseOptions,
     RESOURCE_POLICY_CHARS, SESSION_POLICY_CHARS, TRUST_POLICY_DEFAULT_CHARS,

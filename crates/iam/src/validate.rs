@@ -333,31 +333,8 @@ pub fn policy_document(
     })
 }
 
-/// Characters counted against IAM's size quotas: white space outside strings is not counted
-/// (the same rule `fedgate-iam-policy` applies to one document).
-pub fn quota_chars(text: &str) -> usize {
-    let mut count = 0_usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in text.chars() {
-        if in_string {
-            count = count.saturating_add(1);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-        } else if !c.is_whitespace() {
-            count = count.saturating_add(1);
-            if c == '"' {
-                in_string = true;
-            }
-        }
-    }
-    count
-}
+/// Characters counted against IAM's size quotas: the policy engine's own rule.
+pub use fedgate_iam_policy::quota_chars;
 
 #[cfg(test)]
 mod tests {

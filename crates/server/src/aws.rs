@@ -304,10 +304,8 @@ async fn authorize(
     let mut identity = Vec::new();
     let mut session = Vec::new();
     match principal {
-        Principal::Admin { .. } => identity.push((
-            "FedgateAdministrator".to_owned(),
-            state.admin_policy.clone(),
-        )),
+        // The administrator's policy is added by reference below, not copied.
+        Principal::Admin { .. } => {}
         Principal::Session(claims) => {
             // A deleted role's sessions can do nothing.
             let role = state
@@ -340,6 +338,9 @@ async fn authorize(
         }
     }
     let mut set = PolicySet::new();
+    if let Principal::Admin { .. } = principal {
+        set = set.identity("FedgateAdministrator", &state.admin_policy);
+    }
     for (name, policy) in &identity {
         set = set.identity(name, policy);
     }

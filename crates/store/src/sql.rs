@@ -188,6 +188,20 @@ fn to_count(value: i64) -> usize {
     usize::try_from(value).unwrap_or(usize::MAX)
 }
 
+/// `LimitExceeded` unless the table counted by `count_sql` holds fewer than `limit` rows: the
+/// quota check before an insert, inside the inserting transaction.
+async fn ensure_room(
+    transaction: &mut Transaction<'static, Any>,
+    what: &'static str,
+    count_sql: &'static str,
+    limit: usize,
+) -> Result<(), StoreError> {
+    if count_rows(transaction, "count rows for a quota", count_sql, None).await? >= limit {
+        return Err(StoreError::LimitExceeded { what, limit });
+    }
+    Ok(())
+}
+
 /// `SELECT COUNT(*) AS n …` inside `transaction`, with at most one bound parameter: the row
 /// count a quota is checked against.
 async fn count_rows(
@@ -379,19 +393,13 @@ impl SamlProviderStore for Store {
         max_providers: usize,
     ) -> Result<(), StoreError> {
         let mut transaction = self.write("create saml provider").await?;
-        let count = count_rows(
+        ensure_room(
             &mut transaction,
-            "count saml providers",
+            "saml providers",
             "SELECT COUNT(*) AS n FROM saml_providers",
-            None,
+            max_providers,
         )
         .await?;
-        if count >= max_providers {
-            return Err(StoreError::LimitExceeded {
-                what: "saml providers",
-                limit: max_providers,
-            });
-        }
         sqlx::query(
             "INSERT INTO saml_providers (arn, name, uuid, metadata_document, create_date, \
              valid_until, assertion_encryption_mode, revision) \
@@ -635,19 +643,13 @@ impl RoleStore for Store {
         max_roles: usize,
     ) -> Result<(), StoreError> {
         let mut transaction = self.write("create role").await?;
-        let count = count_rows(
+        ensure_room(
             &mut transaction,
-            "count roles",
+            "roles",
             "SELECT COUNT(*) AS n FROM roles",
-            None,
+            max_roles,
         )
         .await?;
-        if count >= max_roles {
-            return Err(StoreError::LimitExceeded {
-                what: "roles",
-                limit: max_roles,
-            });
-        }
         sqlx::query(
             "INSERT INTO roles (role_id, name, name_lower, path, arn, assume_role_policy, \
              description, max_session_duration, create_date) \

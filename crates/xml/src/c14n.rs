@@ -567,6 +567,23 @@ impl<'a> Writer<'a, '_> {
         }
     }
 
+    /// Queues `attribute` of `owner` for output, with its source qualified name.
+    fn push_attribute(
+        &mut self,
+        owner: Node<'a, '_>,
+        attribute: &Attribute<'a, '_>,
+        namespace: &'a str,
+    ) -> Result<(), Error> {
+        let (qname, _) = attribute_qname(owner, attribute)?;
+        self.attributes.push(OutAttribute {
+            namespace,
+            local: attribute.name(),
+            qname,
+            value: attribute.value(),
+        });
+        Ok(())
+    }
+
     /// The element's own attributes, optionally without `xml:lang`, `xml:space` and
     /// `xml:base` (which Canonical XML 1.1 handles itself).
     fn own_attributes<'input: 'a>(
@@ -582,13 +599,7 @@ impl<'a> Writer<'a, '_> {
             {
                 continue;
             }
-            let (qname, _) = attribute_qname(element, &attribute)?;
-            self.attributes.push(OutAttribute {
-                namespace,
-                local: attribute.name(),
-                qname,
-                value: attribute.value(),
-            });
+            self.push_attribute(element, &attribute, namespace)?;
         }
         Ok(())
     }
@@ -612,13 +623,7 @@ impl<'a> Writer<'a, '_> {
                 {
                     continue;
                 }
-                let (qname, _) = attribute_qname(ancestor, &attribute)?;
-                self.attributes.push(OutAttribute {
-                    namespace: XML_NAMESPACE,
-                    local,
-                    qname,
-                    value: attribute.value(),
-                });
+                self.push_attribute(ancestor, &attribute, XML_NAMESPACE)?;
             }
         }
         Ok(())
@@ -666,13 +671,7 @@ impl<'a> Writer<'a, '_> {
                     continue;
                 }
             }
-            let (qname, _) = attribute_qname(owner, &attribute)?;
-            self.attributes.push(OutAttribute {
-                namespace: XML_NAMESPACE,
-                local,
-                qname,
-                value: attribute.value(),
-            });
+            self.push_attribute(owner, &attribute, XML_NAMESPACE)?;
         }
         Ok(())
     }

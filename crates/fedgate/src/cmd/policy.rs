@@ -230,22 +230,11 @@ fn saml_input(
     provider_arn: &str,
     now: OffsetDateTime,
 ) -> Result<fedgate_iam_policy::SamlContextInput, String> {
-    use fedgate_saml::metadata::parse_metadata;
-    let read =
-        |path: &Path| std::fs::read(path).map_err(|e| format!("error: {}: {e}", path.display()));
+    use crate::cmd::saml::{load_metadata, read_file};
     let limits = fedgate_xml::Limits::default();
     let mut providers = Vec::new();
     for path in &args.saml_metadata {
-        let text = String::from_utf8(read(path)?)
-            .map_err(|_| format!("error: {}: not UTF-8", path.display()))?;
-        let parsed = parse_metadata(&text, &limits).map_err(|e| {
-            format!(
-                "error: {}: {e} [{}]\n  hint: {}",
-                path.display(),
-                e.code(),
-                e.hint()
-            )
-        })?;
+        let parsed = load_metadata(path).map_err(|e| e.to_string())?;
         providers.extend(
             parsed
                 .into_iter()
@@ -257,24 +246,27 @@ fn saml_input(
         .nth(4)
         .filter(|account| account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
         .ok_or_else(|| format!("error: --provider-arn {provider_arn:?} is not arn:aws:iam::<account>:saml-provider/<name>"))?;
-    let assertion = fedgate_saml::binding::decode_detected(&read(response)?, limits.max_bytes)
-        .and_then(|xml| {
-            fedgate_saml::validate_response(
-                &xml,
-                &providers,
-                &fedgate_saml::ServiceProvider::default(),
-                now,
-                &[],
-            )
-        })
-        .map_err(|e| {
-            format!(
-                "error: {}: invalid SAML response: {e} [{}]\n  hint: {}",
-                response.display(),
-                e.code(),
-                e.hint()
-            )
-        })?;
+    let assertion = fedgate_saml::binding::decode_detected(
+        &read_file(response).map_err(|e| e.to_string())?,
+        limits.max_bytes,
+    )
+    .and_then(|xml| {
+        fedgate_saml::validate_response(
+            &xml,
+            &providers,
+            &fedgate_saml::ServiceProvider::default(),
+            now,
+            &[],
+        )
+    })
+    .map_err(|e| {
+        format!(
+            "error: {}: invalid SAML response: {e} [{}]\n  hint: {}",
+            response.display(),
+            e.code(),
+            e.hint()
+        )
+    })?;
     Ok(fedgate_iam_policy::SamlContextInput {
         issuer: assertion.issuer().to_owned(),
         subject: assertion.subject().value.clone(),

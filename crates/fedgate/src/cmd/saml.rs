@@ -75,11 +75,21 @@ pub fn run(command: SamlCommand, matches: Option<&ArgMatches>) -> ExitCode {
 }
 
 /// A usage or input-file problem: exit 2.
-struct UsageError {
+pub(crate) struct UsageError {
     message: String,
     hint: &'static str,
     /// The stable code, when the problem is a refused input (e.g. `key_too_weak`).
     code: &'static str,
+}
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "error: {} [{}]\n  hint: {}",
+            self.message, self.code, self.hint
+        )
+    }
 }
 
 fn check(args: &CheckArgs, matches: Option<&ArgMatches>) -> ExitCode {
@@ -92,10 +102,7 @@ fn check(args: &CheckArgs, matches: Option<&ArgMatches>) -> ExitCode {
                     json!({"valid": false, "usage_error": {"code": error.code, "message": error.message, "hint": error.hint}})
                 );
             }
-            eprintln!(
-                "error: {} [{}]\n  hint: {}",
-                error.message, error.code, error.hint
-            );
+            eprintln!("{error}");
             return ExitCode::from(2);
         }
     };
@@ -139,18 +146,7 @@ fn prepare(args: &CheckArgs, matches: Option<&ArgMatches>) -> Result<Setup, Usag
     let mut notes = Vec::new();
     let mut providers = Vec::new();
     for path in &args.metadata {
-        let text = String::from_utf8(read_file(path)?).map_err(|_| UsageError {
-            code: "usage",
-            message: format!("{}: metadata is not UTF-8", path.display()),
-            hint: "pass the IdP's SAML metadata XML file",
-        })?;
-        let parsed =
-            parse_metadata(&text, &fedgate_xml::Limits::default()).map_err(|error| UsageError {
-                code: error.code(),
-                message: format!("{}: {error}", path.display()),
-                hint: error.hint(),
-            })?;
-        providers.extend(parsed);
+        providers.extend(load_metadata(path)?);
     }
     for (path, entity_id) in pair_certificates(args, matches)? {
         let key =
@@ -299,7 +295,22 @@ fn read_input(path: &Path) -> Result<Vec<u8>, UsageError> {
 /// Largest input file read (responses and metadata), far above any real one.
 const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
-fn read_file(path: &Path) -> Result<Vec<u8>, UsageError> {
+/// The identity providers of the metadata file at `path`.
+pub(crate) fn load_metadata(path: &Path) -> Result<Vec<IdentityProvider>, UsageError> {
+    let text = String::from_utf8(read_file(path)?).map_err(|_| UsageError {
+        code: "usage",
+        message: format!("{}: metadata is not UTF-8", path.display()),
+        hint: "pass the IdP's SAML metadata XML file",
+    })?;
+    parse_metadata(&text, &fedgate_xml::Limits::default()).map_err(|error| UsageError {
+        code: error.code(),
+        message: format!("{}: {error}", path.display()),
+        hint: error.hint(),
+    })
+}
+
+/// Reads an input file, at most [`MAX_FILE_BYTES`].
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, UsageError> {
     let unreadable = |error: std::io::Error| UsageError {
         code: "input_unreadable",
         message: format!("{}: {error}", path.display()),
