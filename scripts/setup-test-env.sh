@@ -27,6 +27,10 @@ APT_PACKAGES=(
     libxml2-utils  # xmllint (--c14n / --exc-c14n cross-checks)
     python3        # venv base on a bare machine
     python3-venv   # ensurepip for `python3 -m venv` on Debian
+    # A real SimpleSAMLphp 1.19 IdP for the e2e tests (tests/e2e/simplesamlphp.py), served by `php -S`:
+    simplesamlphp  # the IdP itself (/usr/share/simplesamlphp); its own config is generated per test
+    php-cli        # the `php` binary and its built-in web server (only a Recommends of simplesamlphp)
+    php-xml        # PHP's DOM extension: SimpleSAMLphp needs it but the package does not depend on it
 )
 
 log() { printf 'setup-test-env: %s\n' "$*" >&2; }
