@@ -21,8 +21,8 @@ fuzz_target!(|data: &[u8]| {
         assert!(element.range().end <= text.len());
         if let Some(id) = element.attribute("ID") {
             // The ID index names exactly the element carrying that ID (IDs are unique).
-            let found = document.element_by_id(id).map(|e| e.node().id());
-            assert_eq!(found, Some(element.node().id()));
+            let found = document.element_by_id(id);
+            assert_eq!(found, Some(element));
         }
     }
 });

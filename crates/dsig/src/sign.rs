@@ -184,7 +184,7 @@ pub fn sign_enveloped(xml: &str, id: &str, key: &SigningKey) -> Result<String, E
         inclusive_prefixes: Vec::new(),
     };
     let mut canonical = Vec::new();
-    c14n::canonicalize(element.node(), &algorithm, None, &mut canonical)?;
+    c14n::canonicalize(element, &algorithm, None, &mut canonical)?;
     let digest = aws_lc_rs::digest::digest(key.digest_algorithm().aws_lc(), &canonical);
 
     let b64 = &base64::engine::general_purpose::STANDARD;
@@ -210,7 +210,7 @@ pub fn sign_enveloped(xml: &str, id: &str, key: &SigningKey) -> Result<String, E
     let signed_info_document = Document::parse(&signed_info, &Limits::default())?;
     canonical.clear();
     c14n::canonicalize(
-        signed_info_document.root_element().node(),
+        signed_info_document.root_element(),
         &algorithm,
         None,
         &mut canonical,
@@ -233,13 +233,9 @@ pub fn sign_enveloped(xml: &str, id: &str, key: &SigningKey) -> Result<String, E
         .filter(|first| first.is(SAML_ASSERTION_NAMESPACE, "Issuer"));
     let insert_at = match issuer {
         Some(issuer) => issuer.range().end,
-        None => element
-            .node()
-            .first_child()
-            .map(|child| child.range().start)
-            .ok_or_else(|| Error::Signing {
-                detail: "the element to sign has no content".to_owned(),
-            })?,
+        None => element.content_start().ok_or_else(|| Error::Signing {
+            detail: "the element to sign has no content".to_owned(),
+        })?,
     };
     let (before, after) = (xml.get(..insert_at), xml.get(insert_at..));
     let (Some(before), Some(after)) = (before, after) else {

@@ -26,7 +26,61 @@ pub struct Policy {
 /// Proof that an element was covered by a valid signature made with a trusted key.
 ///
 /// Only [`verify_enveloped`] constructs it. It exposes only the signed element, whose
-/// [`Element`] API cannot move up or sideways in the document.
+/// [`Element`] API cannot move up or sideways in the document. What it offers is downward
+/// navigation and text:
+///
+/// ```
+/// fn signed_children(verified: fedgate_dsig::Verified<'_, '_>) -> Vec<String> {
+///     let element = verified.element();
+///     let _ = (element.attribute("ID"), element.descendants().count(), element.text());
+///     element.children().map(|child| child.local_name().to_owned()).collect()
+/// }
+/// ```
+///
+/// Its parent is out of reach:
+///
+/// ```compile_fail,E0599
+/// fn parent(verified: fedgate_dsig::Verified<'_, '_>) {
+///     let _ = verified.element().parent();
+/// }
+/// ```
+///
+/// and so are its siblings:
+///
+/// ```compile_fail,E0599
+/// fn sibling(verified: fedgate_dsig::Verified<'_, '_>) {
+///     let _ = verified.element().next_sibling();
+/// }
+/// ```
+///
+/// ```compile_fail,E0599
+/// fn sibling(verified: fedgate_dsig::Verified<'_, '_>) {
+///     let _ = verified.element().prev_sibling();
+/// }
+/// ```
+///
+/// The roxmltree node underneath (which could walk anywhere) is private to `fedgate_xml`:
+///
+/// ```compile_fail,E0624
+/// fn raw(verified: fedgate_dsig::Verified<'_, '_>) {
+///     let _ = verified.element().node().parent();
+/// }
+/// ```
+///
+/// as are the document's raw tree and the re-export of roxmltree:
+///
+/// ```compile_fail,E0624
+/// fn raw(document: &fedgate_xml::Document<'_>) {
+///     let _ = document.tree().root();
+/// }
+/// ```
+///
+/// ```compile_fail,E0432
+/// use fedgate_xml::roxmltree;
+/// ```
+///
+/// Stable rustdoc does not compare the error codes above; `RUSTC_BOOTSTRAP=1 cargo test -p
+/// fedgate-dsig --doc` does, so each block is shown to fail for its stated reason.
 #[derive(Debug, Clone, Copy)]
 pub struct Verified<'a, 'input> {
     element: Element<'a, 'input>,
@@ -85,11 +139,10 @@ pub fn verify_enveloped<'a, 'input>(
     policy: &Policy,
 ) -> Result<Verified<'a, 'input>, Error> {
     let parsed = parse_signature(signature, policy)?;
-    let parent = signature
-        .node()
-        .parent_element()
-        .and_then(Element::from_node)
-        .ok_or_else(|| malformed("the signature has no parent element"))?;
+    // The only step up the tree: from the Signature to the element it envelops.
+    let parent = document
+        .signature_parent(signature)
+        .ok_or_else(|| malformed("the signature has no enveloping parent element"))?;
 
     // The one Reference must name the Signature's parent by its ID.
     let id = parsed
@@ -107,7 +160,7 @@ pub fn verify_enveloped<'a, 'input>(
         .ok_or_else(|| Error::ReferenceInvalid {
             detail: format!("no element has ID {id:?}"),
         })?;
-    if referenced.node().id() != parent.node().id() {
+    if referenced != parent {
         return Err(Error::ReferenceNotParent {
             reference: id.to_owned(),
         });
@@ -116,12 +169,7 @@ pub fn verify_enveloped<'a, 'input>(
     let transform_c14n = reference_canonicalization(&parsed.transforms)?;
 
     let mut canonical = Vec::with_capacity(parent.range().len());
-    c14n::canonicalize(
-        parent.node(),
-        &transform_c14n,
-        Some(signature.node().id()),
-        &mut canonical,
-    )?;
+    c14n::canonicalize(parent, &transform_c14n, Some(signature), &mut canonical)?;
     let digest = aws_lc_rs::digest::digest(parsed.digest_algorithm.aws_lc(), &canonical);
     let expected_digest = decode_base64(&parsed.digest_value.text()?)
         .ok_or_else(|| malformed("DigestValue is not base64"))?;
@@ -131,7 +179,7 @@ pub fn verify_enveloped<'a, 'input>(
 
     canonical.clear();
     c14n::canonicalize(
-        parsed.signed_info.node(),
+        parsed.signed_info,
         &parsed.canonicalization,
         None,
         &mut canonical,

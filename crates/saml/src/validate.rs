@@ -57,8 +57,11 @@ pub struct ValidatedAssertion {
     provider_index: usize,
     issuer: String,
     assertion_id: String,
-    response_id: Option<String>,
-    in_response_to: Option<String>,
+    /// Read from the Response, which need not be signed.
+    unverified_response_id: Option<String>,
+    /// Read from the Response (unsigned) when it carries one, else from the signed bearer
+    /// confirmation.
+    unverified_in_response_to: Option<String>,
     subject: NameId,
     recipient: String,
     audiences: Vec<String>,
@@ -85,13 +88,16 @@ impl ValidatedAssertion {
     pub fn assertion_id(&self) -> &str {
         &self.assertion_id
     }
-    /// The Response's ID, if any.
-    pub fn response_id(&self) -> Option<&str> {
-        self.response_id.as_deref()
+    /// The Response's ID, if any. Unverified: read from the Response element, which no
+    /// signature need cover; for reports and logs, never for decisions.
+    pub fn unverified_response_id(&self) -> Option<&str> {
+        self.unverified_response_id.as_deref()
     }
-    /// The request this answers, if any.
-    pub fn in_response_to(&self) -> Option<&str> {
-        self.in_response_to.as_deref()
+    /// The request this answers, if any. Unverified: the Response's `InResponseTo` (which no
+    /// signature need cover) when present, else the signed bearer confirmation's. When
+    /// outstanding requests were given, every value present was checked against them.
+    pub fn unverified_in_response_to(&self) -> Option<&str> {
+        self.unverified_in_response_to.as_deref()
     }
     /// The subject's NameID.
     pub fn subject(&self) -> &NameId {
@@ -198,7 +204,8 @@ pub fn validate_response(
         .children_named(ASSERTION_NS, "SubjectConfirmation")
         .filter(|confirmation| confirmation.attribute("Method") == Some(BEARER))
         .collect();
-    let in_response_to = check_in_response_to(response, &confirmations, outstanding_requests)?;
+    let unverified_in_response_to =
+        check_in_response_to(response, &confirmations, outstanding_requests)?;
 
     let name_id_element = subject
         .first_child_named(ASSERTION_NS, "NameID")
@@ -255,8 +262,8 @@ pub fn validate_response(
             .attribute("ID")
             .unwrap_or_default()
             .to_owned(),
-        response_id: response.attribute("ID").map(str::to_owned),
-        in_response_to,
+        unverified_response_id: response.attribute("ID").map(str::to_owned),
+        unverified_in_response_to,
         subject: subject_name,
         recipient,
         audiences,
@@ -322,10 +329,7 @@ fn the_one_assertion<'a, 'i>(response: Element<'a, 'i>) -> Result<Element<'a, 'i
     if extra > 0 {
         return Err(Error::MultipleAssertions { count: extra + 1 });
     }
-    if !response
-        .children()
-        .any(|child| child.node().id() == assertion.node().id())
-    {
+    if !response.children().any(|child| child == assertion) {
         return Err(Error::AssertionMisplaced);
     }
     if assertion.local_name() == "EncryptedAssertion" {

@@ -31,7 +31,7 @@ mod uri;
 
 use roxmltree::{Attribute, Node, NodeId, NodeType};
 
-use crate::{Error, XML_NAMESPACE};
+use crate::{Document, Element, Error, XML_NAMESPACE};
 
 /// A canonicalization algorithm and its parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,18 +137,61 @@ impl Algorithm {
     }
 }
 
-/// Writes the canonical form of `node` and its descendants to `out`, leaving out the subtree
-/// rooted at `exclude` (the enveloped-signature transform).
+/// Writes the canonical form of `apex` and its descendants to `out`, leaving out the subtree
+/// rooted at `exclude` (the enveloped-signature transform excludes the `Signature`).
 ///
-/// `node` is an element (the apex of a document subset) or the document root (the whole
-/// document, with comments and processing instructions outside the document element). On
-/// error, `out` may hold a partial result: discard it.
+/// On error, `out` may hold a partial result: discard it.
 ///
 /// # Errors
-/// [`Error::Canonicalization`] when the node set cannot be canonicalized: `node` is neither an
-/// element nor the root, the node set is empty, the document has a relative namespace URI or
-/// an `xmlns:p=""` undeclaration, or (Canonical XML 1.1) an `xml:base` needs a join.
+/// [`Error::Canonicalization`] when the node set cannot be canonicalized: `exclude` is not an
+/// element of the same document, the node set is empty (`exclude` is `apex`), the document
+/// has a relative namespace URI or an `xmlns:p=""` undeclaration, or (Canonical XML 1.1) an
+/// `xml:base` needs a join.
 pub fn canonicalize(
+    apex: Element<'_, '_>,
+    algorithm: &Algorithm,
+    exclude: Option<Element<'_, '_>>,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let exclude = excluded_id(apex.node().document(), exclude)?;
+    canonicalize_node(apex.node(), algorithm, exclude, out)
+}
+
+/// Writes the canonical form of the whole `document` (with comments and processing
+/// instructions outside the document element) to `out`, leaving out the subtree rooted at
+/// `exclude`.
+///
+/// # Errors
+/// As [`canonicalize`].
+pub fn canonicalize_document(
+    document: &Document<'_>,
+    algorithm: &Algorithm,
+    exclude: Option<Element<'_, '_>>,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let tree = document.tree();
+    let exclude = excluded_id(tree, exclude)?;
+    canonicalize_node(tree.root(), algorithm, exclude, out)
+}
+
+/// The node id of `exclude`, which must belong to `document` (node ids of another document
+/// would name an unrelated node).
+fn excluded_id(
+    document: &roxmltree::Document<'_>,
+    exclude: Option<Element<'_, '_>>,
+) -> Result<Option<NodeId>, Error> {
+    match exclude {
+        None => Ok(None),
+        Some(element) if std::ptr::eq(element.node().document(), document) => {
+            Ok(Some(element.node().id()))
+        }
+        Some(_) => Err(failure("the excluded element belongs to another document")),
+    }
+}
+
+/// [`canonicalize`] on a raw node: `node` is an element (the apex of a document subset) or
+/// the document root; `exclude` a node of the same document.
+pub(crate) fn canonicalize_node(
     node: Node<'_, '_>,
     algorithm: &Algorithm,
     exclude: Option<NodeId>,

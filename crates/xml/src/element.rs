@@ -6,12 +6,35 @@ use crate::Error;
 
 /// An element of a parsed document.
 ///
-/// Deliberately offers no way up the tree (no parent, no siblings): code that is handed the
-/// element a signature covers can only read what lies inside it.
+/// Deliberately offers no way up the tree (no parent, no siblings) and never hands out the
+/// underlying roxmltree node: code that is handed the element a signature covers can only read
+/// what lies inside it. (The one upward step in this crate, [`Document::signature_parent`],
+/// accepts only `ds:Signature` elements and never leaves the subtree of a non-signature
+/// element.)
+///
+/// Two `Element`s are equal when they are the same node of the same document (identity, not
+/// structure).
+///
+/// ```compile_fail,E0599
+/// # let document = fedgate_xml::Document::parse("<a><b/></a>", &Default::default()).unwrap();
+/// let b = document.root_element().children().next().unwrap();
+/// let _ = b.parent(); // no way up
+/// ```
+///
+/// [`Document::signature_parent`]: crate::Document::signature_parent
 #[derive(Clone, Copy)]
 pub struct Element<'a, 'input> {
     node: roxmltree::Node<'a, 'input>,
 }
+
+impl PartialEq for Element<'_, '_> {
+    /// The same node of the same document.
+    fn eq(&self, other: &Self) -> bool {
+        self.node == other.node
+    }
+}
+
+impl Eq for Element<'_, '_> {}
 
 impl std::fmt::Debug for Element<'_, '_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -29,12 +52,13 @@ impl<'a, 'input> Element<'a, 'input> {
     }
 
     /// Wraps `node` if it is an element.
-    pub fn from_node(node: roxmltree::Node<'a, 'input>) -> Option<Self> {
+    pub(crate) fn from_node(node: roxmltree::Node<'a, 'input>) -> Option<Self> {
         node.is_element().then_some(Self { node })
     }
 
-    /// The underlying node (for canonicalization and signature processing).
-    pub fn node(&self) -> roxmltree::Node<'a, 'input> {
+    /// The underlying node, for canonicalization inside this crate. Never public: a
+    /// roxmltree node can walk to its parent and siblings.
+    pub(crate) fn node(&self) -> roxmltree::Node<'a, 'input> {
         self.node
     }
 
@@ -132,6 +156,13 @@ impl<'a, 'input> Element<'a, 'input> {
     /// Byte range of the element in the original input.
     pub fn range(&self) -> std::ops::Range<usize> {
         self.node.range()
+    }
+
+    /// Byte offset in the original input where the element's content begins (the start of
+    /// its first child node of any kind: text, comment or element), or `None` when it has no
+    /// content. Where an enveloped signature is inserted.
+    pub fn content_start(&self) -> Option<usize> {
+        self.node.first_child().map(|child| child.range().start)
     }
 }
 

@@ -7,9 +7,11 @@
 //! - an ID index that refuses duplicate identifiers anywhere in the document, so a
 //!   same-document reference (`URI="#id"`) resolves to exactly one element.
 //!
-//! The tree is roxmltree's: read-only, with byte positions. Canonicalization (exclusive and
-//! inclusive C14N) lives in [`c14n`]. Callers navigate with [`Element`], which only moves
-//! downwards and reads text in a way that cannot be truncated by comments.
+//! The tree is roxmltree's: read-only, with byte positions. It never leaves this crate: no
+//! public item names a roxmltree type, so the only ways into a document are [`Element`] (which
+//! moves only downwards and reads text in a way that cannot be truncated by comments),
+//! [`Document::element_by_id`], and the narrow [`Document::signature_parent`] that signature
+//! verification needs. Canonicalization (exclusive and inclusive C14N) lives in [`c14n`].
 
 pub mod c14n;
 mod element;
@@ -21,10 +23,12 @@ use std::collections::HashMap;
 pub use element::{Children, Element};
 pub use error::Error;
 pub use limits::Limits;
-pub use roxmltree;
 
 /// The namespace of `xml:` attributes (`xml:id`, `xml:lang`, …).
 pub const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// The XML-DSig namespace, whose `Signature` elements [`Document::signature_parent`] accepts.
+const DSIG_NAMESPACE: &str = "http://www.w3.org/2000/09/xmldsig#";
 
 /// A parsed, limit-checked document with an index of its `ID` attributes.
 ///
@@ -86,8 +90,33 @@ impl<'input> Document<'input> {
         self.tree.get_node(*node_id).map(Element::new)
     }
 
-    /// The underlying roxmltree document, for canonicalization and signature processing.
-    pub fn tree(&self) -> &roxmltree::Document<'input> {
+    /// The element an enveloped XML-DSig signature covers: the parent of `signature`.
+    ///
+    /// This is the one step up the tree that this crate offers, and it is narrow on purpose:
+    /// `None` unless `signature` is a `ds:Signature` element of this document whose parent is
+    /// an element other than a `ds:Signature` (XML-DSig never nests one directly in another).
+    ///
+    /// INVARIANT: from an element `e` that is not a `ds:Signature`, every element reachable
+    /// through [`Element`]'s methods and this one lies inside `e`'s subtree: the parent of a
+    /// `ds:Signature` below `e` is `e` or one of its descendants, and `e` itself is never
+    /// accepted. So the element a verified signature
+    /// covers (`fedgate_dsig::Verified::element`, always a result of this method) cannot lead to
+    /// its parent or siblings.
+    pub fn signature_parent<'a>(
+        &'a self,
+        signature: Element<'a, 'input>,
+    ) -> Option<Element<'a, 'input>> {
+        let node = signature.node();
+        if !std::ptr::eq(node.document(), &self.tree) || !signature.is(DSIG_NAMESPACE, "Signature")
+        {
+            return None;
+        }
+        let parent = Element::new(node.parent_element()?);
+        (!parent.is(DSIG_NAMESPACE, "Signature")).then_some(parent)
+    }
+
+    /// The underlying roxmltree document (canonicalization and tests inside this crate).
+    pub(crate) fn tree(&self) -> &roxmltree::Document<'input> {
         &self.tree
     }
 

@@ -155,3 +155,63 @@ fn rejects_duplicate_namespace_declarations() {
     }
     assert!(parse(r#"<a xmlns="urn:d" xmlns:p="urn:d" p:x='1' y="a>b"/>"#).is_ok());
 }
+
+#[test]
+fn elements_compare_by_identity() {
+    let doc = parse(r#"<a><b ID="x"/><b/></a>"#).unwrap();
+    let children: Vec<_> = doc.root_element().children().collect();
+    assert_eq!(doc.element_by_id("x"), children.first().copied());
+    assert_ne!(children.first(), children.get(1));
+    let other = parse(r#"<a><b ID="x"/><b/></a>"#).unwrap();
+    assert_ne!(other.element_by_id("x"), doc.element_by_id("x"));
+}
+
+#[test]
+fn signature_parent_is_only_the_envelope_of_a_signature() {
+    const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
+    let input = format!(
+        r#"<r><a ID="a"><ds:Signature xmlns:ds="{DS}" ID="s"><ds:Signature ID="inner"/></ds:Signature><c ID="c"/></a></r>"#
+    );
+    let doc = parse(&input).unwrap();
+    let by_id = |id| doc.element_by_id(id).unwrap();
+    assert_eq!(doc.signature_parent(by_id("s")), Some(by_id("a")));
+    // Not a Signature: no way up.
+    assert_eq!(doc.signature_parent(by_id("c")), None);
+    assert_eq!(doc.signature_parent(by_id("a")), None);
+    // A Signature directly inside a Signature has no enveloping parent.
+    assert_eq!(doc.signature_parent(by_id("inner")), None);
+    // An element of another document is refused.
+    let other = parse(&input).unwrap();
+    assert_eq!(
+        doc.signature_parent(other.element_by_id("s").unwrap()),
+        None
+    );
+}
+
+#[test]
+fn canonicalization_refuses_an_exclusion_from_another_document() {
+    let doc = parse(r#"<a><b ID="x"/></a>"#).unwrap();
+    let other = parse(r#"<a><b ID="x"/></a>"#).unwrap();
+    let algorithm = crate::c14n::Algorithm::Exclusive {
+        with_comments: false,
+        inclusive_prefixes: Vec::new(),
+    };
+    let mut out = Vec::new();
+    let err = crate::c14n::canonicalize(
+        doc.root_element(),
+        &algorithm,
+        other.element_by_id("x"),
+        &mut out,
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::Canonicalization { .. }), "{err:?}");
+    out.clear();
+    crate::c14n::canonicalize(
+        doc.root_element(),
+        &algorithm,
+        doc.element_by_id("x"),
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!(out, b"<a></a>");
+}

@@ -1,6 +1,8 @@
 use proptest::prelude::*;
 
 use super::*;
+// The node-level entry point: these tests pick apexes (even text nodes) from raw trees.
+use super::canonicalize_node as canonicalize;
 
 fn exclusive() -> Algorithm {
     Algorithm::Exclusive {
