@@ -11,6 +11,7 @@
 //! The store enforces keys, case-insensitive uniqueness, references and quotas; it does not
 //! validate names or documents (that is `fedgate-iam`).
 
+mod connect;
 mod error;
 mod records;
 mod secret;
@@ -20,6 +21,10 @@ mod traits;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use connect::{
+    ConnectIdentityRow, ConnectInstanceRow, ConnectPhoneRow, ConnectProfileRow, ConnectStore,
+    ConnectUserRow,
+};
 pub use error::{ConflictReason, StoreError};
 pub use records::{
     AccessKeyRow, AttachedPolicy, InlinePolicy, ListQuery, ManagedPolicyRow, Page, RoleRow,

@@ -44,8 +44,8 @@ pub enum Backend {
 /// The store: a connection pool to SQLite or PostgreSQL with the schema applied.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: AnyPool,
-    backend: Backend,
+    pub(crate) pool: AnyPool,
+    pub(crate) backend: Backend,
 }
 
 impl Store {
@@ -148,7 +148,7 @@ impl Store {
         self.pool.close().await;
     }
 
-    async fn write(
+    pub(crate) async fn write(
         &self,
         operation: &'static str,
     ) -> Result<Transaction<'static, Any>, StoreError> {
@@ -160,7 +160,7 @@ impl Store {
     }
 }
 
-async fn commit(
+pub(crate) async fn commit(
     transaction: Transaction<'static, Any>,
     operation: &'static str,
 ) -> Result<(), StoreError> {
@@ -170,13 +170,13 @@ async fn commit(
         .map_err(|error| StoreError::db(operation, error))
 }
 
-fn timestamp(seconds: i64) -> Result<OffsetDateTime, StoreError> {
+pub(crate) fn timestamp(seconds: i64) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| StoreError::Corrupt {
         detail: format!("timestamp {seconds} out of range"),
     })
 }
 
-fn get<'r, T>(row: &'r AnyRow, column: &'static str) -> Result<T, StoreError>
+pub(crate) fn get<'r, T>(row: &'r AnyRow, column: &'static str) -> Result<T, StoreError>
 where
     T: sqlx::Decode<'r, Any> + sqlx::Type<Any>,
 {
