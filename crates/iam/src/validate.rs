@@ -229,8 +229,12 @@ fn tag_char(c: char) -> bool {
         || "_.:/=+-@".contains(c)
 }
 
-/// The `Tags.member.N.Key/Value` list: ≤ 50, key 1–128, value 0–256, no key twice
-/// (case-insensitively).
+/// The tag-key prefix AWS reserves for itself (`aws:`, case-insensitively): such tags are set
+/// only by AWS (`aws:cloudformation:…`), never through the tagging APIs.
+pub const RESERVED_TAG_PREFIX: &str = "aws:";
+
+/// The `Tags.member.N.Key/Value` list: ≤ 50, key 1–128 and not starting with `aws:`,
+/// value present and 0–256, no key twice (case-insensitively).
 pub fn tags(request: &QueryRequest) -> Result<Vec<Tag>, IamError> {
     let members = request
         .struct_list("Tags.member")
@@ -254,8 +258,25 @@ fn tag_list(members: &[BTreeMap<String, &str>]) -> Result<Vec<Tag>, IamError> {
                     .to_owned(),
             )
         })?;
-        let value = member.get("Value").copied().unwrap_or("");
+        // A tag without Value is refused as AWS does (the model says the member is required);
+        // `Value=` (empty) is a value.
+        let value = member.get("Value").copied().ok_or_else(|| {
+            IamError::Validation(
+                "1 validation error detected: Value null at 'tags.member.value' failed to \
+                 satisfy constraint: Member must not be null"
+                    .to_owned(),
+            )
+        })?;
         length("Tags.member.Key", key, 1, MAX_TAG_KEY_CHARS)?;
+        if key
+            .get(..RESERVED_TAG_PREFIX.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(RESERVED_TAG_PREFIX))
+        {
+            return Err(IamError::InvalidInput(format!(
+                "Tag key {key} is not valid: tag keys starting with '{RESERVED_TAG_PREFIX}' \
+                 (in any case) are reserved for AWS use."
+            )));
+        }
         pattern(
             "Tags.member.Key",
             key,
@@ -339,6 +360,42 @@ pub use fedgate_iam_policy::quota_chars;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tag_member<'a>(pairs: &[(&str, &'a str)]) -> BTreeMap<String, &'a str> {
+        pairs
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), *value))
+            .collect()
+    }
+
+    #[test]
+    fn refuses_tag_keys_reserved_for_aws() {
+        for key in ["aws:team", "AWS:team", "Aws:cloudformation:stack-name"] {
+            let error = tag_list(&[tag_member(&[("Key", key), ("Value", "x")])]).unwrap_err();
+            let aws = error.to_aws_error();
+            assert_eq!(aws.code, "InvalidInput", "{key}");
+            assert!(
+                aws.message.contains("reserved for AWS use"),
+                "{}",
+                aws.message
+            );
+        }
+        // Only the prefix is reserved.
+        tag_list(&[tag_member(&[("Key", "team:aws"), ("Value", "x")])]).unwrap();
+        tag_list(&[tag_member(&[("Key", "aws"), ("Value", "x")])]).unwrap();
+    }
+
+    #[test]
+    fn refuses_a_tag_without_value_but_keeps_an_empty_one() {
+        let error = tag_list(&[tag_member(&[("Key", "team")])]).unwrap_err();
+        assert_eq!(
+            error.to_aws_error().message,
+            "1 validation error detected: Value null at 'tags.member.value' failed to satisfy \
+             constraint: Member must not be null"
+        );
+        let tags = tag_list(&[tag_member(&[("Key", "team"), ("Value", "")])]).unwrap();
+        assert_eq!(tags, vec![Tag::new("team", "")]);
+    }
 
     #[test]
     fn entity_names_follow_the_model_pattern() {
