@@ -32,6 +32,9 @@ pub enum Service {
     Sts,
 }
 
+/// The region AWS signs IAM (a global service) for in the `aws` partition.
+pub const IAM_SIGNING_REGION: &str = "us-east-1";
+
 impl Service {
     /// The XML namespace of the service's responses (`xmlns` of the root element).
     #[must_use]
@@ -57,6 +60,18 @@ impl Service {
         match self {
             Self::Iam => "iam",
             Self::Sts => "sts",
+        }
+    }
+
+    /// The regions a request to this service may be signed for at an endpoint that plays
+    /// `region`: STS is regional (only `region`, as a regional STS endpoint); IAM is global and
+    /// AWS signs it for `us-east-1`, which is accepted besides `region` (SDKs pointed at a
+    /// custom endpoint sign with their configured region).
+    #[must_use]
+    pub fn signing_regions(self, region: &str) -> Vec<&str> {
+        match self {
+            Self::Iam if region != IAM_SIGNING_REGION => vec![region, IAM_SIGNING_REGION],
+            Self::Iam | Self::Sts => vec![region],
         }
     }
 

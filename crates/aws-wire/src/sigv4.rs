@@ -298,6 +298,10 @@ pub enum Error {
     /// A required part of the signature is missing (`IncompleteSignature`, 400, with the
     /// detail as message).
     IncompleteSignature(String),
+    /// The credential scope names a region this endpoint does not serve
+    /// (`SignatureDoesNotMatch`, 403, AWS's "Credential should be scoped to a valid region"),
+    /// from [`check_region`].
+    WrongRegion(String),
 }
 
 impl Error {
@@ -326,6 +330,11 @@ impl Error {
                 403,
                 "The security token included in the request is invalid.",
             ),
+            Self::WrongRegion(region) => AwsError::new(
+                "SignatureDoesNotMatch",
+                403,
+                format!("Credential should be scoped to a valid region, not '{region}'."),
+            ),
         }
     }
 }
@@ -345,6 +354,7 @@ impl fmt::Display for Error {
             Self::SignatureDoesNotMatch => f.write_str("signature does not match"),
             Self::UnknownKey => f.write_str("unknown access key id"),
             Self::IncompleteSignature(detail) => write!(f, "incomplete signature: {detail}"),
+            Self::WrongRegion(region) => write!(f, "signed for region {region}"),
         }
     }
 }
@@ -373,6 +383,23 @@ pub fn parse(request: &Request<'_>) -> Result<Option<SignedRequest>, Error> {
         ([header], false) => parse_header(request, header).map(Some),
         ([], true) => parse_query(request, query).map(Some),
         ([_, _, ..], false) => Err(malformed("Only one Authorization header is allowed")),
+    }
+}
+
+/// Checks the credential scope's region, as AWS does before looking at the signature: a
+/// request must be signed for a region the endpoint serves (`accepted`, for example
+/// [`crate::Service::signing_regions`]). A signature for another region is refused even when
+/// it is otherwise valid, so a request signed for one deployment does not replay against
+/// another that shares keys.
+///
+/// # Errors
+/// [`Error::WrongRegion`] naming the scope's region.
+pub fn check_region(signed: &SignedRequest, accepted: &[&str]) -> Result<(), Error> {
+    let region = signed.scope.region();
+    if accepted.contains(&region) {
+        Ok(())
+    } else {
+        Err(Error::WrongRegion(region.to_owned()))
     }
 }
 
@@ -1067,6 +1094,59 @@ mod tests {
             };
             assert_eq!(check_time(&signed, now), Err(Error::Expired), "{date}");
         }
+    }
+
+    fn signed_for(region: &str, service: &str) -> SignedRequest {
+        SignedRequest {
+            location: SignatureLocation::Header,
+            access_key_id: "AKID".to_owned(),
+            scope: CredentialScope {
+                date: time::macros::date!(2026 - 01 - 01),
+                region: region.to_owned(),
+                service: service.to_owned(),
+            },
+            signed_headers: vec!["host".to_owned()],
+            signature: [0; 32],
+            signed_at: time::macros::datetime!(2026-01-01 00:00:00 UTC),
+            expires: None,
+            session_token: None,
+        }
+    }
+
+    #[test]
+    fn refuses_a_scope_for_a_region_the_endpoint_does_not_serve() {
+        use crate::Service;
+        let cases = [
+            // (configured region, service, signed for, accepted)
+            ("us-east-1", Service::Iam, "us-east-1", true),
+            ("us-east-1", Service::Iam, "eu-west-1", false),
+            ("eu-west-1", Service::Iam, "eu-west-1", true),
+            ("eu-west-1", Service::Iam, "us-east-1", true),
+            ("eu-west-1", Service::Iam, "us-west-2", false),
+            ("us-east-1", Service::Sts, "us-east-1", true),
+            ("us-east-1", Service::Sts, "eu-west-1", false),
+            ("eu-west-1", Service::Sts, "us-east-1", false),
+        ];
+        for (configured, service, region, accepted) in cases {
+            let signed = signed_for(region, service.signing_name());
+            let result = check_region(&signed, &service.signing_regions(configured));
+            assert_eq!(
+                result.is_ok(),
+                accepted,
+                "{configured} {service:?} {region}"
+            );
+        }
+        let error = check_region(&signed_for("eu-west-1", "iam"), &["us-east-1"])
+            .unwrap_err()
+            .to_aws_error();
+        assert_eq!(
+            (error.code.as_str(), error.status, error.message.as_str()),
+            (
+                "SignatureDoesNotMatch",
+                403,
+                "Credential should be scoped to a valid region, not 'eu-west-1'."
+            )
+        );
     }
 
     #[test]
