@@ -30,6 +30,9 @@ enum Command {
     /// Work with IAM policies offline.
     #[command(subcommand)]
     Policy(cmd::policy::PolicyCommand),
+    /// Operator tasks: rotate the administrator key.
+    #[command(subcommand)]
+    Admin(cmd::admin::AdminCommand),
 }
 
 fn main() -> ExitCode {
@@ -53,5 +56,6 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Saml(command) => cmd::saml::run(command, matches.subcommand_matches("saml")),
         Command::Policy(command) => cmd::policy::run(command),
+        Command::Admin(command) => cmd::admin::run(command),
     }
 }

@@ -138,7 +138,16 @@ impl From<StoreError> for IamError {
 }
 
 impl From<IamError> for AwsError {
+    /// The wire error; an internal failure (store, stored metadata) is logged here, once,
+    /// with its cause (the request span carries the request ID), since the wire says only
+    /// `ServiceFailure`.
     fn from(error: IamError) -> Self {
+        if matches!(
+            error,
+            IamError::Store(_) | IamError::StoredMetadataInvalid { .. }
+        ) {
+            tracing::error!(code = error.code(), cause = %error, "internal failure");
+        }
         error.to_aws_error()
     }
 }

@@ -41,6 +41,7 @@ pub async fn query_endpoint(
     body: Bytes,
 ) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
+    tracing::Span::current().record("request_id", tracing::field::display(&request_id));
     let now = state.clock.now();
     let query = uri.query().unwrap_or("");
     let content_type = headers
@@ -82,6 +83,15 @@ pub async fn query_endpoint(
         return error_response(service_of(&request, None), &error, &request_id);
     }
     let service = service_of(&request, signed.as_ref().map(|s| s.scope().service()));
+    if let Some(signed) = &signed {
+        tracing::Span::current().record(
+            "access_key_id",
+            tracing::field::display(signed.access_key_id()),
+        );
+        if let Err(error) = sigv4::check_region(signed, &service.signing_regions(&state.region)) {
+            return error_response(service, &error.into(), &request_id);
+        }
+    }
     let action = request.action().to_owned();
     tracing::info!(%request_id, service = service.signing_name(), %action, "aws request");
 
@@ -97,10 +107,18 @@ pub async fn query_endpoint(
         )),
         (service, _, Some(signed)) => match authenticate(&state, &signed, &signable, now).await {
             Err(error) => Err(error),
-            Ok(principal) => match service {
-                Service::Sts => sts_signed(&state, &request, &principal),
-                Service::Iam => iam(&state, &request, &principal, now).await,
-            },
+            Ok(principal) => {
+                let principal_arn = match &principal {
+                    Principal::Admin { principal_arn } => principal_arn.clone(),
+                    Principal::Session(claims) => claims.assumed_role_arn(),
+                };
+                tracing::Span::current()
+                    .record("principal", tracing::field::display(principal_arn));
+                match service {
+                    Service::Sts => sts_signed(&state, &request, &principal),
+                    Service::Iam => iam(&state, &request, &principal, now).await,
+                }
+            }
         },
     };
     match result {
@@ -148,7 +166,7 @@ fn guess_service(headers: &HeaderMap, query: &str, body: &[u8]) -> Service {
 }
 
 /// The one mapping from [`AwsError`] to the HTTP response.
-fn error_response(service: Service, error: &AwsError, request_id: &str) -> Response {
+pub(crate) fn error_response(service: Service, error: &AwsError, request_id: &str) -> Response {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
     xml(
         status,
@@ -433,7 +451,7 @@ const DENY_ALL_POLICY: &str =
 /// `AssumeRoleWithSAML`: look up the provider, role and managed session policies, then run
 /// the STS pipeline (signature, assertion, role pair, trust policy, session policies).
 async fn assume_role_with_saml(
-    state: &AppState,
+    state: &Arc<AppState>,
     request: &QueryRequest,
     now: OffsetDateTime,
 ) -> Result<String, AwsError> {
@@ -510,23 +528,32 @@ async fn assume_role_with_saml(
         Some(role) => Some(role_record(state, role)?),
         None => None,
     };
-    let session = fedgate_sts::assume_role_with_saml(
-        &sts_request,
-        provider.as_ref(),
-        role.as_ref(),
-        state.iam.account_id(),
-        &state.service_provider,
-        now,
-        &state.session_key,
-    )
-    .map_err(|error| {
-        tracing::info!(
-            code = error.code(),
-            cause = error.cause_code(),
-            "AssumeRoleWithSAML refused"
-        );
-        sts_error(&error)
-    })?;
+    // The CPU-heavy part (decoding, parsing, signature checks) runs on the bounded pool,
+    // off the async workers, so `/healthz` and other requests stay fast while it is busy;
+    // a full pool answers `Throttling`.
+    let shared = Arc::clone(state);
+    let session = state
+        .cpu
+        .run(move || {
+            fedgate_sts::assume_role_with_saml(
+                &sts_request,
+                provider.as_ref(),
+                role.as_ref(),
+                shared.iam.account_id(),
+                &shared.service_provider,
+                now,
+                &shared.session_key,
+            )
+        })
+        .await?
+        .map_err(|error| {
+            tracing::info!(
+                code = error.code(),
+                cause = error.cause_code(),
+                "AssumeRoleWithSAML refused"
+            );
+            sts_error(&error)
+        })?;
     if let Some(arn) = missing_policy {
         // The session is discarded: its credentials never leave the server.
         return Err(AwsError::no_such_entity(format!(

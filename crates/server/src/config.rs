@@ -28,6 +28,24 @@ pub struct Config {
     pub sp_entity_id: String,
     /// Extra accepted ACS URLs (Destination/Recipient).
     pub acs_url: Vec<String>,
+    /// Seconds a client has to send a complete request head: from the accept of a new
+    /// connection, and from the first byte of each further request on a kept-alive one.
+    /// Bounds how long a silent or trickling client holds a connection.
+    pub header_timeout_seconds: u64,
+    /// Seconds a kept-alive connection may wait for its next request before it is closed.
+    pub idle_timeout_seconds: u64,
+    /// Most client connections open at once. At the limit the server stops accepting (new
+    /// connections wait in the kernel's backlog), logs it, and closes connections that have no
+    /// request in progress. Keep it below the open-file limit (`ulimit -n`).
+    pub max_connections: usize,
+    /// Seconds SIGTERM/SIGINT waits for requests in progress before the remaining connections
+    /// are closed and the process exits.
+    pub shutdown_grace_seconds: u64,
+    /// Threads for CPU-heavy work (SAML validation); 0 means one per core.
+    pub cpu_workers: usize,
+    /// CPU-heavy jobs that may wait for a thread; past it requests are refused with AWS's
+    /// `Throttling` error.
+    pub cpu_queue: usize,
 }
 
 impl Default for Config {
@@ -41,9 +59,32 @@ impl Default for Config {
             region: "us-east-1".to_owned(),
             sp_entity_id: fedgate_saml::AWS_SP_ENTITY_ID.to_owned(),
             acs_url: Vec::new(),
+            header_timeout_seconds: DEFAULT_HEADER_TIMEOUT_SECONDS,
+            idle_timeout_seconds: DEFAULT_IDLE_TIMEOUT_SECONDS,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            shutdown_grace_seconds: DEFAULT_SHUTDOWN_GRACE_SECONDS,
+            cpu_workers: 0,
+            cpu_queue: DEFAULT_CPU_QUEUE,
         }
     }
 }
+
+/// Default [`Config::header_timeout_seconds`]: Vault's `http_read_header_timeout` (10 s); a
+/// real client sends its request head in one packet.
+pub const DEFAULT_HEADER_TIMEOUT_SECONDS: u64 = 10;
+/// Default [`Config::idle_timeout_seconds`]: 60 s, about nginx's `keepalive_timeout` (75 s)
+/// and above the AWS SDKs' idle pool timeouts, so a client rarely reuses a connection the
+/// server is closing.
+pub const DEFAULT_IDLE_TIMEOUT_SECONDS: u64 = 60;
+/// Default [`Config::max_connections`]: half of the common 1024 open-file limit, leaving room
+/// for the database, logs and keys.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+/// Default [`Config::shutdown_grace_seconds`]: requests are short (store round trips and
+/// one SAML validation), and Kubernetes' default termination grace period is 30 s.
+pub const DEFAULT_SHUTDOWN_GRACE_SECONDS: u64 = 10;
+/// Default [`Config::cpu_queue`]: 64 waiting sign-ins are 64 × about 4 ms of work, a quarter
+/// of a second on one core; more waiting than that is an overload to shed, not to queue.
+pub const DEFAULT_CPU_QUEUE: usize = 64;
 
 impl Config {
     /// Loads the configuration: defaults, then the TOML `file` (if given), then `FEDGATE_*`
@@ -87,6 +128,22 @@ impl Config {
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         {
             return Err(format!("region {:?} is not a region name", self.region));
+        }
+        for (name, value) in [
+            ("header_timeout_seconds", self.header_timeout_seconds),
+            ("idle_timeout_seconds", self.idle_timeout_seconds),
+            (
+                "max_connections",
+                u64::try_from(self.max_connections).unwrap_or(u64::MAX),
+            ),
+            (
+                "cpu_queue",
+                u64::try_from(self.cpu_queue).unwrap_or(u64::MAX),
+            ),
+        ] {
+            if value == 0 {
+                return Err(format!("{name} must be at least 1"));
+            }
         }
         for url in self.base_url.iter().chain(&self.acs_url) {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -159,6 +216,24 @@ pub struct Overrides {
     /// `--acs-url` (repeatable).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acs_url: Option<Vec<String>>,
+    /// `FEDGATE_HEADER_TIMEOUT_SECONDS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_timeout_seconds: Option<u64>,
+    /// `FEDGATE_IDLE_TIMEOUT_SECONDS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_timeout_seconds: Option<u64>,
+    /// `FEDGATE_MAX_CONNECTIONS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<usize>,
+    /// `FEDGATE_SHUTDOWN_GRACE_SECONDS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shutdown_grace_seconds: Option<u64>,
+    /// `FEDGATE_CPU_WORKERS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_workers: Option<usize>,
+    /// `FEDGATE_CPU_QUEUE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_queue: Option<usize>,
 }
 
 impl Overrides {
@@ -197,11 +272,121 @@ impl Overrides {
                             .collect(),
                     );
                 }
+                "HEADER_TIMEOUT_SECONDS" => {
+                    overrides.header_timeout_seconds = Some(number(&name, &value)?);
+                }
+                "IDLE_TIMEOUT_SECONDS" => {
+                    overrides.idle_timeout_seconds = Some(number(&name, &value)?);
+                }
+                "MAX_CONNECTIONS" => overrides.max_connections = Some(number(&name, &value)?),
+                "SHUTDOWN_GRACE_SECONDS" => {
+                    overrides.shutdown_grace_seconds = Some(number(&name, &value)?);
+                }
+                "CPU_WORKERS" => overrides.cpu_workers = Some(number(&name, &value)?),
+                "CPU_QUEUE" => overrides.cpu_queue = Some(number(&name, &value)?),
                 _ => {}
             }
         }
         Ok(overrides)
     }
+}
+
+fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| format!("{name} {value:?} is not a whole number"))
+}
+
+/// Every `FEDGATE_*` environment variable fedgate reads. Anything else with the prefix is a
+/// mistake (`FEDGATE_DATABSE_URL` would otherwise start silently on local SQLite), so
+/// [`check_environment`] refuses it. A new variable is added here, in
+/// [`Overrides::from_env`] or where it is read, and in docs/OPERATIONS.md.
+pub const ENVIRONMENT_VARIABLES: &[&str] = &[
+    // Configuration (Config's fields).
+    "FEDGATE_LISTEN",
+    "FEDGATE_BASE_URL",
+    "FEDGATE_DATA_DIR",
+    "FEDGATE_DATABASE_URL",
+    "FEDGATE_ACCOUNT_ID",
+    "FEDGATE_REGION",
+    "FEDGATE_SP_ENTITY_ID",
+    "FEDGATE_ACS_URL",
+    "FEDGATE_HEADER_TIMEOUT_SECONDS",
+    "FEDGATE_IDLE_TIMEOUT_SECONDS",
+    "FEDGATE_MAX_CONNECTIONS",
+    "FEDGATE_SHUTDOWN_GRACE_SECONDS",
+    "FEDGATE_CPU_WORKERS",
+    "FEDGATE_CPU_QUEUE",
+    // The configuration file (`--config`).
+    "FEDGATE_CONFIG",
+    // Secrets and logging.
+    "FEDGATE_MASTER_KEY",
+    "FEDGATE_ADMIN_ACCESS_KEY_ID",
+    "FEDGATE_ADMIN_SECRET_ACCESS_KEY",
+    "FEDGATE_LOG",
+    "FEDGATE_LOG_FORMAT",
+];
+
+/// Refuses `FEDGATE_*` variables that fedgate does not read, naming the nearest known one.
+/// `fedgate serve` and `fedgate admin` call it before loading the configuration.
+///
+/// # Errors
+/// A message naming each unknown variable and its nearest known name.
+pub fn check_environment(names: impl Iterator<Item = String>) -> Result<(), String> {
+    let mut unknown: Vec<String> = names
+        .filter(|name| name.starts_with("FEDGATE_"))
+        .filter(|name| !ENVIRONMENT_VARIABLES.contains(&name.as_str()))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    unknown.sort();
+    let described: Vec<String> = unknown
+        .iter()
+        .map(|name| match nearest(name) {
+            Some(known) => format!("{name} (did you mean {known}?)"),
+            None => name.clone(),
+        })
+        .collect();
+    Err(format!(
+        "unknown environment variable{} {}; fedgate reads only {} (unset it, or fix its name)",
+        if unknown.len() == 1 { "" } else { "s" },
+        described.join(", "),
+        ENVIRONMENT_VARIABLES.join(", ")
+    ))
+}
+
+/// The known variable closest to `name` by edit distance.
+fn nearest(name: &str) -> Option<&'static str> {
+    ENVIRONMENT_VARIABLES
+        .iter()
+        .copied()
+        .min_by_key(|known| edit_distance(name, known))
+}
+
+/// Levenshtein distance (insertions, deletions and substitutions of characters).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = Vec::with_capacity(b.len() + 1);
+        current.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous.get(j).copied().unwrap_or(usize::MAX);
+            let delete = previous.get(j + 1).copied().unwrap_or(usize::MAX);
+            let insert = current.get(j).copied().unwrap_or(usize::MAX);
+            let cost = usize::from(ca != *cb);
+            current.push(
+                substitute
+                    .saturating_add(cost)
+                    .min(delete.saturating_add(1))
+                    .min(insert.saturating_add(1)),
+            );
+        }
+        previous = current;
+    }
+    previous.last().copied().unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -245,6 +430,48 @@ mod tests {
             assert_eq!(config.account_id, "333333333333");
             Ok(())
         });
+    }
+
+    #[test]
+    fn refuses_a_misspelt_variable_naming_the_nearest_known_one() {
+        let message = check_environment(
+            ["PATH", "FEDGATE_DATABSE_URL", "FEDGATE_REGION"]
+                .into_iter()
+                .map(str::to_owned),
+        )
+        .unwrap_err();
+        assert!(
+            message.contains("FEDGATE_DATABSE_URL (did you mean FEDGATE_DATABASE_URL?)"),
+            "{message}"
+        );
+        let message = check_environment(["FEDGATE_MASTERKEY".to_owned()].into_iter()).unwrap_err();
+        assert!(
+            message.contains("did you mean FEDGATE_MASTER_KEY?"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn accepts_every_known_variable() {
+        check_environment(ENVIRONMENT_VARIABLES.iter().map(|name| (*name).to_owned())).unwrap();
+        check_environment(["HOME".to_owned(), "AWS_REGION".to_owned()].into_iter()).unwrap();
+    }
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(edit_distance("DATABSE", "DATABASE"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn limits_from_the_environment_must_be_numbers() {
+        let vars = [("FEDGATE_MAX_CONNECTIONS".to_owned(), "many".to_owned())];
+        let message = Overrides::from_env(vars.into_iter()).unwrap_err();
+        assert!(message.contains("FEDGATE_MAX_CONNECTIONS"), "{message}");
+        let vars = [("FEDGATE_IDLE_TIMEOUT_SECONDS".to_owned(), "5".to_owned())];
+        let overrides = Overrides::from_env(vars.into_iter()).unwrap();
+        assert_eq!(overrides.idle_timeout_seconds, Some(5));
     }
 
     #[test]

@@ -2,12 +2,15 @@
 //! readiness; one error mapping per protocol. Business logic lives in the `iam`, `sts` and
 //! `saml` crates; storage in `store`.
 
+mod admin;
 mod aws;
 pub mod config;
+mod connections;
+pub mod cpu;
+mod health;
 pub mod startup;
 mod state;
 
-use std::future::IntoFuture as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,15 +19,19 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use fedgate_iam::Iam;
 use fedgate_saml::ServiceProvider;
-use fedgate_store::{KeyStore as _, MasterKey, SecretBox, Store};
 use fedgate_sts::SessionTokenKey;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub use admin::{RotatedKey, rotate_admin_key};
+pub use connections::Limits;
 pub use startup::StartError;
 pub use state::{AppState, Clock};
 
 use crate::config::Config;
+use crate::startup::Create;
+#[cfg(test)]
+use crate::startup::without_password;
 
 /// Largest request body: AWS's 100,000-character `SAMLAssertion` and 10 MB metadata limits are
 /// far above real documents; 2 MiB matches the Query parser's own limit.
@@ -55,11 +62,21 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let local = listener
         .local_addr()
         .map_or_else(|_| config.listen.to_string(), |a| a.to_string());
-    tracing::info!(listen = %local, base_url = %config.base_url(), "fedgate listening");
+    let limits = Limits::from_config(&config);
+    tracing::info!(
+        listen = %local,
+        base_url = %config.base_url(),
+        header_timeout_seconds = limits.header_timeout.as_secs(),
+        idle_timeout_seconds = limits.idle_timeout.as_secs(),
+        max_connections = limits.max_connections,
+        shutdown_grace_seconds = limits.shutdown_grace.as_secs(),
+        cpu_workers = state.cpu.workers(),
+        cpu_queue = state.cpu.queue(),
+        "fedgate listening"
+    );
+    health::warn_if_open_file_limit_is_low(limits.max_connections);
     eprintln!("fedgate listening on http://{local}");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .into_future()
+    connections::serve(listener, router(state), limits, shutdown_signal())
         .await
         .map_err(|error| StartError::Listen {
             address: local,
@@ -73,33 +90,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
 /// # Errors
 /// [`StartError`] naming what is unusable.
 pub async fn open(config: &Config) -> Result<AppState, StartError> {
-    startup::prepare_data_dir(&config.data_dir)?;
-    let master_key = match MasterKey::from_env_base64() {
-        Ok(Some(key)) => key,
-        Ok(None) => {
-            MasterKey::load_or_create(&config.data_dir.join("master.key")).map_err(|error| {
-                StartError::DataDir {
-                    path: config.data_dir.clone(),
-                    detail: error.to_string(),
-                }
-            })?
-        }
-        Err(error) => {
-            return Err(StartError::Credentials {
-                detail: format!("FEDGATE_MASTER_KEY: {error}"),
-            });
-        }
-    };
-    let secrets = SecretBox::new(&master_key).map_err(|error| StartError::Credentials {
-        detail: error.to_string(),
-    })?;
-    let database_url = config.database_url();
-    let store = Store::connect(&database_url).await.map_err(|error| StartError::Database {
-        detail: format!(
-            "{}: {error} (a corrupt or foreign file? move it away, or choose another --database-url)",
-            without_password(&database_url)
-        ),
-    })?;
+    let (store, secrets) = startup::open_store(config, Create::Missing).await?;
     let iam = Iam::new(store, secrets, config.account_id.clone());
     let clock = Clock;
     let now = clock.now();
@@ -111,7 +102,7 @@ pub async fn open(config: &Config) -> Result<AppState, StartError> {
         SessionTokenKey::new(key.expose()).map_err(|error| StartError::Credentials {
             detail: error.to_string(),
         })?;
-    ensure_admin_key(&iam, config, now).await?;
+    admin::ensure_admin_key(&iam, config, now).await?;
     let service_provider = ServiceProvider {
         audiences: vec![config.sp_entity_id.clone()],
         acs_urls: config.acs_urls(),
@@ -131,88 +122,10 @@ pub async fn open(config: &Config) -> Result<AppState, StartError> {
         admin_policy,
         trust_policies: std::sync::RwLock::default(),
         clock,
+        cpu: cpu::CpuPool::new(config.cpu_workers, config.cpu_queue),
+        health: health::Health::default(),
+        region: config.region.clone(),
     })
-}
-
-/// A database URL fit for messages: the password, if any, replaced by `***`.
-fn without_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    match rest.split_once('@') {
-        Some((credentials, host)) if credentials.contains(':') => {
-            let user = credentials.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}")
-        }
-        _ => url.to_owned(),
-    }
-}
-
-/// The administrator's principal.
-fn admin_arn(config: &Config) -> String {
-    format!("arn:aws:iam::{}:user/fedgate-admin", config.account_id)
-}
-
-/// With an empty store, creates an administrator key and writes it to
-/// `<data-dir>/admin-credentials` (mode 0600); `FEDGATE_ADMIN_ACCESS_KEY_ID` and
-/// `FEDGATE_ADMIN_SECRET_ACCESS_KEY` are used instead when set.
-async fn ensure_admin_key(
-    iam: &Iam,
-    config: &Config,
-    now: time::OffsetDateTime,
-) -> Result<(), StartError> {
-    let fail = |error: fedgate_iam::IamError| StartError::Credentials {
-        detail: error.to_string(),
-    };
-    let principal = admin_arn(config);
-    let path = config.data_dir.join(ADMIN_CREDENTIALS_FILE);
-    let from_env = (
-        std::env::var("FEDGATE_ADMIN_ACCESS_KEY_ID"),
-        std::env::var("FEDGATE_ADMIN_SECRET_ACCESS_KEY"),
-    );
-    if let (Ok(id), Ok(secret)) = from_env {
-        if iam.access_key(&id).await.map_err(fail)?.is_none() {
-            iam.import_access_key_for_admin(
-                &id,
-                &fedgate_store::Secret::new(secret),
-                &principal,
-                now,
-            )
-            .await
-            .map_err(fail)?;
-            eprintln!("fedgate: administrator key {id} taken from FEDGATE_ADMIN_ACCESS_KEY_ID");
-        }
-        return Ok(());
-    }
-    let existing =
-        iam.store()
-            .access_keys_of(&principal)
-            .await
-            .map_err(|e| StartError::Database {
-                detail: e.to_string(),
-            })?;
-    if let Some(key) = existing.first() {
-        // Rewrite a deleted credentials file from the sealed secret.
-        if !path.exists()
-            && let Some(secret) = iam
-                .access_key_secret(&key.access_key_id)
-                .await
-                .map_err(fail)?
-        {
-            startup::write_credentials_file(&path, &key.access_key_id, secret.expose())?;
-        }
-        return Ok(());
-    }
-    let key = iam
-        .create_access_key_for_admin(&principal, now)
-        .await
-        .map_err(fail)?;
-    startup::write_credentials_file(&path, &key.access_key_id, key.secret_access_key.expose())?;
-    eprintln!(
-        "fedgate: administrator credentials written to {}",
-        path.display()
-    );
-    Ok(())
 }
 
 /// The router: the AWS Query endpoint, health and readiness.
@@ -221,30 +134,61 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", post(aws::query_endpoint).get(aws::query_endpoint))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
+        .fallback(health::not_found)
+        .method_not_allowed_fallback(health::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(health::body_limits))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            health::record_failures,
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                // One line per request at info: status and latency, in the request span
+                // (client, request ID, access key ID, principal).
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Micros),
+                ),
+        )
         .with_state(state)
 }
 
-/// The span of a request: method and path only. The query string may carry a presigned
-/// signature, credentials or a SAML assertion, so it is never recorded, at any log level.
+/// The span of a request: method, path and the client's address; the handler records the
+/// request ID and the caller (`access_key_id`, then `principal`) once known. The query
+/// string may carry a presigned signature, credentials or a SAML assertion, so it is never
+/// recorded, at any log level.
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+    let client = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.to_string());
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        client = %client.as_deref().unwrap_or("-"),
+        request_id = tracing::field::Empty,
+        access_key_id = tracing::field::Empty,
+        principal = tracing::field::Empty,
+    )
 }
 
-/// Ready when the store answers.
+/// Ready when the store answers, and is not failing requests ([`health::Health`]).
 async fn readyz(
     axum::extract::State(state): axum::extract::State<Arc<AppState>>,
-) -> (axum::http::StatusCode, &'static str) {
-    match state.iam.store().ping().await {
-        Ok(()) => (axum::http::StatusCode::OK, "ready\n"),
-        Err(_) => (
+) -> (axum::http::StatusCode, String) {
+    match state.health.check(state.iam.store()).await {
+        Ok(()) => (axum::http::StatusCode::OK, "ready\n".to_owned()),
+        Err(reason) => (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "store unavailable\n",
+            format!("{reason}\n"),
         ),
     }
 }

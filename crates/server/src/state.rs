@@ -39,6 +39,13 @@ pub struct AppState {
     >,
     /// The clock.
     pub clock: Clock,
+    /// The bounded pool for CPU-heavy work (SAML validation), off the async workers.
+    pub cpu: crate::cpu::CpuPool,
+    /// Internal errors seen, for `/readyz`.
+    pub health: crate::health::Health,
+    /// The region this instance plays: SigV4 scopes must name it
+    /// ([`fedgate_aws_wire::Service::signing_regions`]).
+    pub region: String,
 }
 
 /// The administrator's identity policy: every action on every resource. Administrator calls

@@ -13,6 +13,7 @@
 
 mod connect;
 mod error;
+mod maintenance;
 mod records;
 mod secret;
 mod sql;
@@ -26,6 +27,10 @@ pub use connect::{
     ConnectUserRow,
 };
 pub use error::{ConflictReason, StoreError};
+pub use maintenance::{
+    POSTGRES_PROBE_TIMEOUT, create_owner_only, postgres_host, probe_postgres,
+    restrict_sqlite_files, sqlite_path,
+};
 pub use records::{
     AccessKeyRow, AttachedPolicy, InlinePolicy, ListQuery, ManagedPolicyRow, Page, RoleRow,
     RoleUpdate, SamlProviderRow, SamlProviderSummary, SamlProviderUpdate, Tag,

@@ -1,5 +1,6 @@
 //! One module per subcommand group.
 
+pub mod admin;
 pub mod policy;
 pub mod saml;
 pub mod serve;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use fedgate_server::config::{Config, Overrides};
+use fedgate_server::config::{Config, Overrides, check_environment};
 
 /// Arguments of `fedgate serve`. Each flag overrides the TOML file and `FEDGATE_*` variables.
 #[derive(Debug, Args)]
@@ -51,7 +51,16 @@ pub fn run(args: ServeArgs) -> ExitCode {
         region: args.region,
         sp_entity_id: args.sp_entity_id,
         acs_url: (!args.acs_url.is_empty()).then_some(args.acs_url),
+        ..Overrides::default()
     };
+    // A misspelt FEDGATE_* variable would otherwise be ignored (FEDGATE_DATABSE_URL starting
+    // on local SQLite).
+    if let Err(message) =
+        check_environment(std::env::vars_os().filter_map(|(name, _)| name.into_string().ok()))
+    {
+        eprintln!("error: {message}");
+        return ExitCode::from(2);
+    }
     let config = match Config::load(args.config.as_deref(), &overrides) {
         Ok(config) => config,
         Err(message) => {
