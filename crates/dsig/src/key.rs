@@ -8,6 +8,20 @@ use crate::{Error, SignatureAlgorithm};
 /// bits by default for over a decade).
 pub const MIN_RSA_BITS: usize = 2048;
 
+/// The smallest RSA modulus the `dangerous_` constructors of [`crate::danger`] accept, in bits:
+/// 1024, the smallest key aws-lc-rs verifies at all (its `…_1024_8192_…_FOR_LEGACY_USE_ONLY`
+/// algorithms) and what older IdPs and the test suites of other SAML libraries still use.
+pub const MIN_WEAK_RSA_BITS: usize = 1024;
+
+/// Which RSA moduli a constructor accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RsaFloor {
+    /// At least [`MIN_RSA_BITS`]: every public constructor outside [`crate::danger`].
+    Standard,
+    /// At least [`MIN_WEAK_RSA_BITS`]: only the `dangerous_` constructors.
+    DangerousWeak,
+}
+
 /// The kind of a trusted key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
@@ -26,7 +40,10 @@ pub enum KeyKind {
 
 /// A public key the caller trusts, parsed once for every hash it may be used with.
 ///
-/// INVARIANT: RSA keys are at least [`MIN_RSA_BITS`] long; construction fails otherwise.
+/// INVARIANT: RSA keys are at least [`MIN_RSA_BITS`] long, except those made by the
+/// `dangerous_` constructors of [`crate::danger`] (at least [`MIN_WEAK_RSA_BITS`]); a shorter key
+/// verifies nothing unless the [`Policy`](crate::Policy) also allows weak RSA
+/// ([`Policy::dangerous_allow_weak_rsa`](crate::Policy::dangerous_allow_weak_rsa)).
 #[derive(Clone)]
 pub struct TrustedKey {
     kind: KeyKind,
@@ -52,6 +69,13 @@ const RSA_ALGORITHMS: [&dyn VerificationAlgorithm; 4] = [
     &signature::RSA_PKCS1_2048_8192_SHA256,
     &signature::RSA_PKCS1_2048_8192_SHA384,
     &signature::RSA_PKCS1_2048_8192_SHA512,
+];
+/// RSA keys of [`MIN_WEAK_RSA_BITS`] to [`MIN_RSA_BITS`] bits: aws-lc-rs has no SHA-384 variant.
+const WEAK_RSA_ALGORITHMS: [Option<&dyn VerificationAlgorithm>; 4] = [
+    Some(&signature::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY),
+    Some(&signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY),
+    None,
+    Some(&signature::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY),
 ];
 const P256_ALGORITHMS: [Option<&dyn VerificationAlgorithm>; 4] = [
     Some(&signature::ECDSA_P256_SHA1_ASN1),
@@ -80,6 +104,18 @@ impl TrustedKey {
     /// [`Error::KeyInvalid`] for an unreadable certificate or an unsupported key type,
     /// [`Error::KeyTooWeak`] for RSA keys under 2048 bits.
     pub fn from_certificate_der(der: &[u8]) -> Result<Self, Error> {
+        Self::certificate_der_with(der, RsaFloor::Standard)
+    }
+
+    /// A key from a DER `SubjectPublicKeyInfo`.
+    ///
+    /// # Errors
+    /// As [`TrustedKey::from_certificate_der`].
+    pub fn from_spki_der(spki: &[u8]) -> Result<Self, Error> {
+        Self::spki_der_with(spki, RsaFloor::Standard)
+    }
+
+    pub(crate) fn certificate_der_with(der: &[u8], floor: RsaFloor) -> Result<Self, Error> {
         let (rest, certificate) =
             x509_parser::parse_x509_certificate(der).map_err(|error| Error::KeyInvalid {
                 detail: format!("certificate: {error}"),
@@ -89,16 +125,12 @@ impl TrustedKey {
                 detail: "trailing data after the certificate".to_owned(),
             });
         }
-        let mut key = Self::from_spki_der(certificate.tbs_certificate.subject_pki.raw)?;
+        let mut key = Self::spki_der_with(certificate.tbs_certificate.subject_pki.raw, floor)?;
         key.certificate_der = Some(der.to_vec());
         Ok(key)
     }
 
-    /// A key from a DER `SubjectPublicKeyInfo`.
-    ///
-    /// # Errors
-    /// As [`TrustedKey::from_certificate_der`].
-    pub fn from_spki_der(spki: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn spki_der_with(spki: &[u8], floor: RsaFloor) -> Result<Self, Error> {
         let (_, info) =
             <x509_parser::x509::SubjectPublicKeyInfo<'_> as x509_parser::prelude::FromDer<
                 '_,
@@ -110,12 +142,24 @@ impl TrustedKey {
         match parsed_key {
             x509_parser::public_key::PublicKey::RSA(rsa) => {
                 let bits = rsa.key_size();
-                if bits < MIN_RSA_BITS {
+                let floor_bits = match floor {
+                    RsaFloor::Standard => MIN_RSA_BITS,
+                    RsaFloor::DangerousWeak => MIN_WEAK_RSA_BITS,
+                };
+                if bits < floor_bits {
                     return Err(Error::KeyTooWeak { bits });
                 }
                 let mut parsed: [Option<ParsedPublicKey>; 4] = Default::default();
-                for (slot, algorithm) in parsed.iter_mut().zip(RSA_ALGORITHMS) {
-                    *slot = Some(parse(algorithm, spki)?);
+                if bits < MIN_RSA_BITS {
+                    for (slot, algorithm) in parsed.iter_mut().zip(WEAK_RSA_ALGORITHMS) {
+                        *slot = algorithm
+                            .map(|algorithm| parse(algorithm, spki))
+                            .transpose()?;
+                    }
+                } else {
+                    for (slot, algorithm) in parsed.iter_mut().zip(RSA_ALGORITHMS) {
+                        *slot = Some(parse(algorithm, spki)?);
+                    }
                 }
                 Ok(Self {
                     kind: KeyKind::Rsa { bits },
@@ -160,6 +204,15 @@ impl TrustedKey {
     /// The kind and size of the key.
     pub fn kind(&self) -> KeyKind {
         self.kind
+    }
+
+    /// The modulus length of an RSA key shorter than [`MIN_RSA_BITS`] (one only a `dangerous_`
+    /// constructor makes), `None` for every other key.
+    pub fn weak_rsa_bits(&self) -> Option<usize> {
+        match self.kind {
+            KeyKind::Rsa { bits } if bits < MIN_RSA_BITS => Some(bits),
+            _ => None,
+        }
     }
 
     /// The DER certificate the key came from, if it came from one.

@@ -5,7 +5,8 @@
 //!   resolve to the Signature's parent element;
 //! - transforms: enveloped-signature plus one canonicalization (exclusive C14N with or
 //!   without comments, C14N 1.0 or 1.1); nothing else;
-//! - algorithms from an allow-list ([`algorithm`]); SHA-1 only when the caller opts in;
+//! - algorithms from an allow-list ([`algorithm`]); SHA-1 and RSA keys under 2048 bits only
+//!   through the `dangerous_` API of [`danger`];
 //! - keys come only from the caller's trust set ([`TrustedKey`]); `KeyInfo` in the message
 //!   is never a source of keys.
 //!
@@ -14,6 +15,7 @@
 //! signature covers.
 
 pub mod algorithm;
+pub mod danger;
 mod error;
 mod key;
 mod sign;
@@ -21,7 +23,7 @@ mod verify;
 
 pub use algorithm::{DigestAlgorithm, SignatureAlgorithm};
 pub use error::Error;
-pub use key::{KeyKind, TrustedKey};
+pub use key::{KeyKind, MIN_RSA_BITS, MIN_WEAK_RSA_BITS, TrustedKey};
 pub use sign::{SigningKey, sign_enveloped};
 pub use verify::{Policy, Verified, decode_base64, verify_enveloped};
 

@@ -102,7 +102,13 @@ fn rejects_sha1_by_default() {
         verify(&signed, "a1", &[key.trusted_key().unwrap()]),
         Err(Error::Sha1NotAllowed { .. })
     ));
-    assert_eq!(Policy::default(), Policy { allow_sha1: false });
+    assert_eq!(
+        Policy::default(),
+        Policy {
+            allow_sha1: false,
+            allow_weak_rsa: false
+        }
+    );
 }
 
 #[test]
@@ -142,4 +148,103 @@ fn rejects_weak_rsa_key() {
         TrustedKey::from_spki_der(&der).unwrap_err(),
         Error::KeyTooWeak { bits: 1024 }
     );
+}
+
+/// The attack suite's document validly signed with a 1024-bit RSA key, and that key's
+/// certificate (`scripts/gen-attacks.py`).
+fn weak_rsa_fixture() -> (String, Vec<u8>) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let document = std::fs::read_to_string(root.join("tests/attacks/key/rsa-1024.xml")).unwrap();
+    let pem = std::fs::read_to_string(root.join("tests/keys/weak-rsa1024.cert.pem")).unwrap();
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    (document, decode_base64(&body).unwrap())
+}
+
+fn verify_assertion(xml: &str, keys: &[TrustedKey], policy: &Policy) -> Result<(), Error> {
+    let document = Document::parse(xml, &Limits::default())?;
+    let assertion = document
+        .root_element()
+        .descendants()
+        .find(|e| e.local_name() == "Assertion")
+        .unwrap();
+    let signature = assertion
+        .first_child_named(DSIG_NAMESPACE, "Signature")
+        .unwrap();
+    verify_enveloped(&document, signature, keys, policy).map(|_| ())
+}
+
+#[test]
+fn weak_rsa_needs_a_dangerous_key_and_a_dangerous_policy() {
+    let (document, certificate) = weak_rsa_fixture();
+    assert_eq!(
+        TrustedKey::from_certificate_der(&certificate).unwrap_err(),
+        Error::KeyTooWeak { bits: 1024 }
+    );
+    let weak = TrustedKey::dangerous_from_certificate_der_allowing_weak_rsa(&certificate).unwrap();
+    assert_eq!(weak.weak_rsa_bits(), Some(1024));
+    assert!(!Policy::default().allows_weak_rsa());
+    // The key alone is not enough: a default policy refuses the trust set.
+    assert_eq!(
+        verify_assertion(&document, std::slice::from_ref(&weak), &Policy::default()),
+        Err(Error::KeyTooWeak { bits: 1024 })
+    );
+    let dangerous = Policy::default().dangerous_allow_weak_rsa();
+    assert!(dangerous.allows_weak_rsa() && !dangerous.allows_sha1());
+    verify_assertion(&document, std::slice::from_ref(&weak), &dangerous).unwrap();
+    // Still a real check: a changed document fails.
+    let changed = document.replacen(">alice<", ">mallory<", 1);
+    assert_ne!(changed, document);
+    assert_eq!(
+        verify_assertion(&changed, &[weak], &dangerous),
+        Err(Error::DigestMismatch)
+    );
+}
+
+#[test]
+fn dangerous_weak_rsa_still_has_a_floor() {
+    // A 512-bit RSA SubjectPublicKeyInfo (`openssl genrsa 512`, `openssl rsa -pubout -outform DER`).
+    let der = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        "MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAMpPc1Wzj6FOSN6MTAlbDbcSDOlNu56E2LEsI7iriRqEKqgWxkcg82tKiT6X9Czrxm4uUFJ7kBFZ5e9O6qoPXqsCAwEAAQ==",
+    )
+    .unwrap();
+    assert_eq!(
+        TrustedKey::dangerous_from_spki_der_allowing_weak_rsa(&der).unwrap_err(),
+        Error::KeyTooWeak { bits: 512 }
+    );
+}
+
+#[test]
+fn sha1_needs_the_dangerous_policy() {
+    let key = rsa_key();
+    let signed = sign_enveloped(RESPONSE, "a1", &key).unwrap().replace(
+        SignatureAlgorithm::RsaSha256.uri(),
+        SignatureAlgorithm::RsaSha1.uri(),
+    );
+    let policy = Policy::default().dangerous_allow_sha1();
+    assert!(policy.allows_sha1() && !policy.allows_weak_rsa());
+    // Past the SHA-1 check: the signature value was made with SHA-256, so it does not verify.
+    let document = Document::parse(&signed, &Limits::default()).unwrap();
+    let signature = signature_of(&document, "a1");
+    assert_eq!(
+        verify_enveloped(&document, signature, &[key.trusted_key().unwrap()], &policy).unwrap_err(),
+        Error::SignatureInvalid
+    );
+}
+
+#[test]
+fn transform_count_is_bounded_by_the_document_limits() {
+    let key = rsa_key();
+    let signed = sign_enveloped(RESPONSE, "a1", &key).unwrap();
+    let trusted = [key.trusted_key().unwrap()];
+    let limits = Limits {
+        max_transforms: 1,
+        ..Limits::default()
+    };
+    let document = Document::parse(&signed, &limits).unwrap();
+    let signature = signature_of(&document, "a1");
+    assert!(matches!(
+        verify_enveloped(&document, signature, &trusted, &Policy::default()),
+        Err(Error::TransformForbidden { .. })
+    ));
 }

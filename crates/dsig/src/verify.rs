@@ -10,17 +10,30 @@ use crate::{DSIG_NAMESPACE, DigestAlgorithm, Error, SignatureAlgorithm, TrustedK
 /// The namespace of `InclusiveNamespaces`.
 const EXC_C14N_NAMESPACE: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 
-/// Most transforms on one Reference: enveloped-signature plus one canonicalization.
-const MAX_TRANSFORMS: usize = 2;
-
 /// What the caller allows beyond the secure defaults.
 ///
-/// The default allows nothing extra: SHA-1 is refused. A test pins this.
+/// The default allows nothing extra: SHA-1 and RSA keys under 2048 bits are refused. A test
+/// pins this. The only ways to weaken it are the `dangerous_` methods in [`crate::danger`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Policy {
     /// Accept RSA-SHA1 / ECDSA-SHA1 signatures and SHA-1 digests (per IdP opt-in, for
     /// identity providers that cannot sign with SHA-256 yet).
-    pub allow_sha1: bool,
+    pub(crate) allow_sha1: bool,
+    /// Accept RSA keys of [`MIN_WEAK_RSA_BITS`](crate::MIN_WEAK_RSA_BITS) to 2047 bits (per IdP
+    /// opt-in, for examining legacy documents).
+    pub(crate) allow_weak_rsa: bool,
+}
+
+impl Policy {
+    /// Whether SHA-1 signatures and digests are accepted.
+    pub fn allows_sha1(&self) -> bool {
+        self.allow_sha1
+    }
+
+    /// Whether RSA keys under 2048 bits (made by a `dangerous_` key constructor) may verify.
+    pub fn allows_weak_rsa(&self) -> bool {
+        self.allow_weak_rsa
+    }
 }
 
 /// Proof that an element was covered by a valid signature made with a trusted key.
@@ -128,9 +141,12 @@ struct ParsedSignature<'a, 'input> {
 /// with `keys`, and returns the element it covers.
 ///
 /// # Errors
-/// In the order checked: [`Error::Malformed`], [`Error::AlgorithmForbidden`],
+/// In the order checked: [`Error::KeyTooWeak`] when `keys` holds an RSA key under 2048 bits
+/// and `policy` does not allow weak RSA, [`Error::Malformed`], [`Error::AlgorithmForbidden`],
 /// [`Error::Sha1NotAllowed`], [`Error::ReferenceInvalid`], [`Error::ReferenceNotParent`],
-/// [`Error::TransformForbidden`], [`Error::DigestMismatch`], then [`Error::KeyNotTrusted`]
+/// [`Error::TransformForbidden`] (also for more transforms than the document's
+/// [`Limits::max_transforms`](fedgate_xml::Limits::max_transforms)), [`Error::DigestMismatch`],
+/// then [`Error::KeyNotTrusted`]
 /// or [`Error::SignatureInvalid`] when no key in `keys` verifies.
 pub fn verify_enveloped<'a, 'input>(
     document: &'a Document<'input>,
@@ -138,6 +154,13 @@ pub fn verify_enveloped<'a, 'input>(
     keys: &[TrustedKey],
     policy: &Policy,
 ) -> Result<Verified<'a, 'input>, Error> {
+    if !policy.allow_weak_rsa
+        && let Some(bits) = keys.iter().find_map(TrustedKey::weak_rsa_bits)
+    {
+        // A weak key made through `danger` without the matching policy: refuse the whole
+        // trust set rather than quietly skip the key.
+        return Err(Error::KeyTooWeak { bits });
+    }
     let parsed = parse_signature(signature, policy)?;
     // The only step up the tree: from the Signature to the element it envelops.
     let parent = document
@@ -166,7 +189,8 @@ pub fn verify_enveloped<'a, 'input>(
         });
     }
 
-    let transform_c14n = reference_canonicalization(&parsed.transforms)?;
+    let transform_c14n =
+        reference_canonicalization(&parsed.transforms, document.limits().max_transforms)?;
 
     let mut canonical = Vec::with_capacity(parent.range().len());
     c14n::canonicalize(parent, &transform_c14n, Some(signature), &mut canonical)?;
@@ -324,8 +348,11 @@ fn parse_signature<'a, 'input>(
 /// The canonicalization a Reference's transforms call for: enveloped-signature is required,
 /// at most one canonicalization may accompany it, and without one the XML-DSig default
 /// (C14N 1.0 without comments) applies.
-fn reference_canonicalization(transforms: &[Element<'_, '_>]) -> Result<C14n, Error> {
-    if transforms.len() > MAX_TRANSFORMS {
+fn reference_canonicalization(
+    transforms: &[Element<'_, '_>],
+    max_transforms: usize,
+) -> Result<C14n, Error> {
+    if transforms.len() > max_transforms {
         return Err(Error::TransformForbidden {
             uri: format!("{} transforms", transforms.len()),
         });

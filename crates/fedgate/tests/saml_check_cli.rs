@@ -241,3 +241,78 @@ fn usage_and_input_file_errors_exit_2() {
         assert!(!stderr.is_empty(), "{args:?}");
     }
 }
+
+#[test]
+fn weak_rsa_keys_are_refused_unless_allow_weak_rsa_is_given() {
+    const WEAK: &str = "tests/attacks/key/rsa-1024.xml";
+    let metadata = ["--metadata", "tests/keys/weak-metadata.xml", "--at", AT];
+    let with = |extra: &[&'static str]| {
+        let mut args = vec!["saml", "check", "--json", WEAK];
+        args.extend(metadata);
+        args.extend(extra);
+        fedgate(&args, None)
+    };
+    // The secure default: the 1024-bit key is refused when the trust set is loaded.
+    let (code, stdout, _) = with(&[]);
+    assert_eq!(code, Some(2), "{stdout}");
+    assert!(stdout.contains(r#""code":"key_too_weak""#), "{stdout}");
+    // The opt-in examines the document for real (a changed one fails: next test).
+    let (code, stdout, _) = with(&["--allow-weak-rsa"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains(r#""subject":"alice""#), "{stdout}");
+    // The same for a bare certificate.
+    let (code, stdout, _) = fedgate(
+        &[
+            "saml",
+            "check",
+            "--json",
+            WEAK,
+            "--idp-cert",
+            "tests/keys/weak-rsa1024.cert.pem",
+            "--at",
+            AT,
+        ],
+        None,
+    );
+    assert_eq!(code, Some(2), "{stdout}");
+    assert!(stdout.contains(r#""code":"key_too_weak""#), "{stdout}");
+    let (code, stdout, _) = fedgate(
+        &[
+            "saml",
+            "check",
+            "--json",
+            WEAK,
+            "--idp-cert",
+            "tests/keys/weak-rsa1024.cert.pem",
+            "--allow-weak-rsa",
+            "--at",
+            AT,
+        ],
+        None,
+    );
+    assert_eq!(code, Some(0), "{stdout}");
+}
+
+#[test]
+fn allow_weak_rsa_still_verifies_the_signature() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let original = std::fs::read_to_string(root.join("tests/attacks/key/rsa-1024.xml")).unwrap();
+    let changed = original.replacen(">alice<", ">mallory<", 1);
+    assert_ne!(changed, original);
+    let (code, stdout, _) = fedgate(
+        &[
+            "saml",
+            "check",
+            "--json",
+            "-",
+            "--metadata",
+            "tests/keys/weak-metadata.xml",
+            "--allow-weak-rsa",
+            "--at",
+            AT,
+        ],
+        Some(changed.as_bytes()),
+    );
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains(r#""code":"digest_mismatch""#), "{stdout}");
+}

@@ -4,9 +4,10 @@ use std::io::Read as _;
 
 use crate::Error;
 
-/// Largest decoded message accepted by default: the XML byte limit of
-/// [`fedgate_xml::Limits::default`].
-pub const DEFAULT_MAX_DECODED: usize = 1024 * 1024;
+/// Largest decoded message accepted by default: [`fedgate_xml::Limits::max_bytes`] of the
+/// default limits (what a binding decodes to is the document parsed within them). Callers
+/// that hold a [`fedgate_xml::Limits`] pass its `max_bytes`.
+pub const DEFAULT_MAX_DECODED: usize = fedgate_xml::Limits::DEFAULT.max_bytes;
 
 /// Decodes an HTTP-POST `SAMLResponse` value: standard base64, white space allowed anywhere
 /// (IdPs wrap lines at 64 or 76 characters).

@@ -14,6 +14,7 @@
 
 pub mod aws;
 pub mod binding;
+pub mod danger;
 mod error;
 pub mod metadata;
 mod provider;

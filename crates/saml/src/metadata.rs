@@ -24,10 +24,28 @@ pub const MAX_KEYS_PER_PROVIDER: usize = 16;
 /// provider; [`Error::MetadataNoSigningKey`] when a provider has no signing certificate;
 /// [`Error::Key`] when a certificate is unusable (including RSA keys under 2048 bits).
 pub fn parse_metadata(xml: &str, limits: &Limits) -> Result<Vec<IdentityProvider>, Error> {
+    parse_metadata_with(xml, limits, RsaKeys::Standard)
+}
+
+/// Which RSA signing keys a reader accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RsaKeys {
+    /// At least 2048 bits.
+    Standard,
+    /// Down to 1024 bits, and the providers read are weakened to verify with them: only
+    /// through [`crate::danger`].
+    DangerousWeak,
+}
+
+pub(crate) fn parse_metadata_with(
+    xml: &str,
+    limits: &Limits,
+    rsa: RsaKeys,
+) -> Result<Vec<IdentityProvider>, Error> {
     let document = Document::parse(xml.trim_start_matches('\u{feff}'), limits)?;
     let root = document.root_element();
     let mut providers = Vec::new();
-    collect(root, None, &mut providers)?;
+    collect(root, None, rsa, &mut providers)?;
     if providers.is_empty() {
         return Err(Error::MetadataInvalid {
             detail: "no IDPSSODescriptor found".to_owned(),
@@ -39,6 +57,7 @@ pub fn parse_metadata(xml: &str, limits: &Limits) -> Result<Vec<IdentityProvider
 fn collect(
     element: Element<'_, '_>,
     inherited_valid_until: Option<time::OffsetDateTime>,
+    rsa: RsaKeys,
     providers: &mut Vec<IdentityProvider>,
 ) -> Result<(), Error> {
     let valid_until = match element.attribute("validUntil") {
@@ -59,7 +78,7 @@ fn collect(
             if child.is(METADATA_NS, "EntitiesDescriptor")
                 || child.is(METADATA_NS, "EntityDescriptor")
             {
-                collect(child, valid_until, providers)?;
+                collect(child, valid_until, rsa, providers)?;
             }
         }
         return Ok(());
@@ -84,15 +103,18 @@ fn collect(
                 detail: format!("more than {MAX_ENTITIES} identity providers"),
             });
         }
-        let keys = signing_keys(descriptor)?;
-        let provider =
+        let keys = signing_keys(descriptor, rsa)?;
+        let mut provider =
             IdentityProvider::new(Some(entity_id.to_owned()), keys)?.with_valid_until(valid_until);
+        if rsa == RsaKeys::DangerousWeak {
+            provider = provider.dangerous_allow_weak_rsa();
+        }
         providers.push(provider);
     }
     Ok(())
 }
 
-fn signing_keys(descriptor: Element<'_, '_>) -> Result<Vec<TrustedKey>, Error> {
+fn signing_keys(descriptor: Element<'_, '_>, rsa: RsaKeys) -> Result<Vec<TrustedKey>, Error> {
     let mut keys = Vec::new();
     for key_descriptor in descriptor.children_named(METADATA_NS, "KeyDescriptor") {
         if key_descriptor
@@ -122,7 +144,7 @@ fn signing_keys(descriptor: Element<'_, '_>) -> Result<Vec<TrustedKey>, Error> {
                     detail: format!("more than {MAX_KEYS_PER_PROVIDER} signing keys"),
                 });
             }
-            keys.push(TrustedKey::from_certificate_der(&der).map_err(Error::Key)?);
+            keys.push(certificate_key(&der, rsa)?);
         }
     }
     Ok(keys)
@@ -134,6 +156,26 @@ fn signing_keys(descriptor: Element<'_, '_>) -> Result<Vec<TrustedKey>, Error> {
 /// # Errors
 /// [`Error::Key`] when the content is none of these, or the key is unusable.
 pub fn trusted_key_from_file_content(content: &[u8]) -> Result<TrustedKey, Error> {
+    key_from_file_content(content, RsaKeys::Standard)
+}
+
+fn certificate_key(der: &[u8], rsa: RsaKeys) -> Result<TrustedKey, Error> {
+    match rsa {
+        RsaKeys::Standard => TrustedKey::from_certificate_der(der),
+        RsaKeys::DangerousWeak => TrustedKey::dangerous_from_certificate_der_allowing_weak_rsa(der),
+    }
+    .map_err(Error::Key)
+}
+
+fn spki_key(der: &[u8], rsa: RsaKeys) -> Result<TrustedKey, Error> {
+    match rsa {
+        RsaKeys::Standard => TrustedKey::from_spki_der(der),
+        RsaKeys::DangerousWeak => TrustedKey::dangerous_from_spki_der_allowing_weak_rsa(der),
+    }
+    .map_err(Error::Key)
+}
+
+pub(crate) fn key_from_file_content(content: &[u8], rsa: RsaKeys) -> Result<TrustedKey, Error> {
     let invalid = |detail: &str| {
         Error::Key(fedgate_dsig::Error::KeyInvalid {
             detail: detail.to_owned(),
@@ -142,8 +184,8 @@ pub fn trusted_key_from_file_content(content: &[u8]) -> Result<TrustedKey, Error
     if let Ok(text) = std::str::from_utf8(content) {
         if let Some((label, der)) = pem_block(text) {
             return match label {
-                "CERTIFICATE" => TrustedKey::from_certificate_der(&der).map_err(Error::Key),
-                "PUBLIC KEY" => TrustedKey::from_spki_der(&der).map_err(Error::Key),
+                "CERTIFICATE" => certificate_key(&der, rsa),
+                "PUBLIC KEY" => spki_key(&der, rsa),
                 _ => Err(invalid(&format!("unsupported PEM block {label:?}"))),
             };
         }
@@ -155,18 +197,14 @@ pub fn trusted_key_from_file_content(content: &[u8]) -> Result<TrustedKey, Error
         {
             // A bare base64 certificate, as pasted from metadata.
             if let Some(der) = decode_base64(text) {
-                return TrustedKey::from_certificate_der(&der).map_err(Error::Key);
+                return certificate_key(&der, rsa);
             }
         }
     }
-    match TrustedKey::from_certificate_der(content) {
+    match certificate_key(content, rsa) {
         Ok(key) => Ok(key),
-        Err(certificate_error @ fedgate_dsig::Error::KeyTooWeak { .. }) => {
-            Err(Error::Key(certificate_error))
-        }
-        Err(certificate_error) => {
-            TrustedKey::from_spki_der(content).map_err(|_| Error::Key(certificate_error))
-        }
+        Err(weak @ Error::Key(fedgate_dsig::Error::KeyTooWeak { .. })) => Err(weak),
+        Err(certificate_error) => spki_key(content, rsa).map_err(|_| certificate_error),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The two parties of a validation: the identity providers trusted, and this service provider.
 
-use fedgate_dsig::TrustedKey;
+use fedgate_dsig::{Policy, TrustedKey};
 use fedgate_xml::Limits;
 use time::OffsetDateTime;
 
@@ -15,12 +15,15 @@ pub const DEFAULT_CLOCK_SKEW_SECONDS: i64 = 180;
 
 /// A trusted identity provider: its entity ID and signing keys.
 ///
-/// INVARIANT: `keys` is never empty; a provider cannot exist without a signing key.
+/// INVARIANT: `keys` is never empty; a provider cannot exist without a signing key. SHA-1 and
+/// RSA keys under 2048 bits are refused unless the provider was weakened through the
+/// `dangerous_` methods of [`crate::danger`].
 #[derive(Debug, Clone)]
 pub struct IdentityProvider {
     entity_id: Option<String>,
     keys: Vec<TrustedKey>,
-    allow_sha1: bool,
+    pub(crate) allow_sha1: bool,
+    pub(crate) allow_weak_rsa: bool,
     valid_until: Option<OffsetDateTime>,
 }
 
@@ -40,15 +43,9 @@ impl IdentityProvider {
             entity_id,
             keys,
             allow_sha1: false,
+            allow_weak_rsa: false,
             valid_until: None,
         })
-    }
-
-    /// Allows SHA-1 signatures and digests from this provider (off by default).
-    #[must_use]
-    pub fn with_sha1_allowed(mut self, allow: bool) -> Self {
-        self.allow_sha1 = allow;
-        self
     }
 
     /// Records the metadata's `validUntil`.
@@ -68,9 +65,28 @@ impl IdentityProvider {
         &self.keys
     }
 
-    /// Whether SHA-1 is allowed for this provider.
+    /// Whether SHA-1 is allowed for this provider
+    /// ([`IdentityProvider::dangerous_allow_sha1`]).
     pub fn allows_sha1(&self) -> bool {
         self.allow_sha1
+    }
+
+    /// Whether RSA keys under 2048 bits may verify for this provider
+    /// ([`IdentityProvider::dangerous_allow_weak_rsa`]).
+    pub fn allows_weak_rsa(&self) -> bool {
+        self.allow_weak_rsa
+    }
+
+    /// The signature policy for this provider's documents.
+    pub(crate) fn signature_policy(&self) -> Policy {
+        let mut policy = Policy::default();
+        if self.allow_sha1 {
+            policy = policy.dangerous_allow_sha1();
+        }
+        if self.allow_weak_rsa {
+            policy = policy.dangerous_allow_weak_rsa();
+        }
+        policy
     }
 
     /// The metadata's `validUntil`, if any.

@@ -4,7 +4,7 @@
 //! checked and are used only to choose keys or to reject; `signed_…` values come from the
 //! element a [`fedgate_dsig::Verified`] hands out, and only they reach [`ValidatedAssertion`].
 
-use fedgate_dsig::{DSIG_NAMESPACE, Policy, Verified, verify_enveloped};
+use fedgate_dsig::{DSIG_NAMESPACE, Verified, verify_enveloped};
 use fedgate_xml::{Document, Element};
 use time::{Duration, OffsetDateTime};
 
@@ -371,7 +371,7 @@ fn verify_signatures<'a, 'i>(
         return Err(Error::SignatureMissing);
     }
     let verify_with = |provider: &IdentityProvider| -> Result<[Option<Verified<'a, 'i>>; 2], fedgate_dsig::Error> {
-        let policy = Policy { allow_sha1: provider.allows_sha1() };
+        let policy = provider.signature_policy();
         let mut verified = [None, None];
         for (slot, signature) in verified.iter_mut().zip([response_signature, assertion_signature]) {
             if let Some(signature) = signature {

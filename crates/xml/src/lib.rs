@@ -38,6 +38,7 @@ const DSIG_NAMESPACE: &str = "http://www.w3.org/2000/09/xmldsig#";
 pub struct Document<'input> {
     tree: roxmltree::Document<'input>,
     ids: HashMap<Box<str>, roxmltree::NodeId>,
+    limits: Limits,
 }
 
 impl std::fmt::Debug for Document<'_> {
@@ -72,7 +73,17 @@ impl<'input> Document<'input> {
         let tree = roxmltree::Document::parse_with_options(input, options)
             .map_err(|error| Error::from_roxmltree(error, limits))?;
         let ids = check_tree(&tree, limits)?;
-        Ok(Self { tree, ids })
+        Ok(Self {
+            tree,
+            ids,
+            limits: limits.clone(),
+        })
+    }
+
+    /// The limits the document was parsed within; later layers bound their own work on it by
+    /// them (e.g. the transforms of a signature).
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The document element.

@@ -42,6 +42,7 @@ fn unbounded() -> Limits {
         max_nodes: u32::MAX,
         max_attributes: usize::MAX,
         max_namespaces: usize::MAX,
+        max_transforms: usize::MAX,
     }
 }
 

@@ -63,7 +63,7 @@ pub struct SimulateArgs {
     /// --principal (Federated=ARN).
     #[arg(long, value_name = "ARN")]
     provider_arn: Option<String>,
-    /// Accept SHA-1 signatures on --saml-response.
+    /// DANGEROUS: accept SHA-1 signatures on --saml-response.
     #[arg(long)]
     allow_sha1: bool,
     /// Print one JSON object instead of the report.
@@ -235,11 +235,13 @@ fn saml_input(
     let mut providers = Vec::new();
     for path in &args.saml_metadata {
         let parsed = load_metadata(path).map_err(|e| e.to_string())?;
-        providers.extend(
-            parsed
-                .into_iter()
-                .map(|p| p.with_sha1_allowed(args.allow_sha1)),
-        );
+        providers.extend(parsed.into_iter().map(|p| {
+            if args.allow_sha1 {
+                p.dangerous_allow_sha1()
+            } else {
+                p
+            }
+        }));
     }
     let account_id = provider_arn
         .split(':')

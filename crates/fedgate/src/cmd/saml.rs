@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{ArgMatches, Args, Subcommand};
+use fedgate_saml::danger::{
+    dangerous_parse_metadata_allowing_weak_rsa,
+    dangerous_trusted_key_from_file_content_allowing_weak_rsa,
+};
 use fedgate_saml::metadata::{parse_metadata, trusted_key_from_file_content};
 use fedgate_saml::{
     AWS_ACS_URL, AWS_SP_ENTITY_ID, Check, Error, IdentityProvider, ServiceProvider,
@@ -53,9 +57,13 @@ pub struct CheckArgs {
     /// Clock skew allowed on every time bound, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = fedgate_saml::ServiceProvider::default().clock_skew_seconds)]
     clock_skew: i64,
-    /// Accept SHA-1 signature and digest algorithms.
+    /// DANGEROUS: accept SHA-1 signature and digest algorithms (practical collisions exist).
     #[arg(long)]
     allow_sha1: bool,
+    /// DANGEROUS: accept RSA signing keys of 1024 to 2047 bits (refused by default; at least
+    /// 1024 even so). For examining legacy documents, never for trusting them.
+    #[arg(long)]
+    allow_weak_rsa: bool,
     /// An outstanding AuthnRequest ID; repeatable. Without it unsolicited responses are accepted.
     #[arg(long, value_name = "ID")]
     in_response_to: Vec<String>,
@@ -146,15 +154,20 @@ fn prepare(args: &CheckArgs, matches: Option<&ArgMatches>) -> Result<Setup, Usag
     let mut notes = Vec::new();
     let mut providers = Vec::new();
     for path in &args.metadata {
-        providers.extend(load_metadata(path)?);
+        providers.extend(load_metadata_with(path, args.allow_weak_rsa)?);
     }
     for (path, entity_id) in pair_certificates(args, matches)? {
-        let key =
-            trusted_key_from_file_content(&read_file(&path)?).map_err(|error| UsageError {
-                code: error.code(),
-                message: format!("{}: {error}", path.display()),
-                hint: error.hint(),
-            })?;
+        let content = read_file(&path)?;
+        let key = if args.allow_weak_rsa {
+            dangerous_trusted_key_from_file_content_allowing_weak_rsa(&content)
+        } else {
+            trusted_key_from_file_content(&content)
+        }
+        .map_err(|error| UsageError {
+            code: error.code(),
+            message: format!("{}: {error}", path.display()),
+            hint: error.hint(),
+        })?;
         if entity_id.is_none() {
             notes.push(format!(
                 "{}: no --idp-entity-id given, so the issuer is not matched against this certificate",
@@ -178,7 +191,15 @@ fn prepare(args: &CheckArgs, matches: Option<&ArgMatches>) -> Result<Setup, Usag
     }
     let providers = providers
         .into_iter()
-        .map(|p| p.with_sha1_allowed(args.allow_sha1))
+        .map(|mut provider| {
+            if args.allow_sha1 {
+                provider = provider.dangerous_allow_sha1();
+            }
+            if args.allow_weak_rsa {
+                provider = provider.dangerous_allow_weak_rsa();
+            }
+            provider
+        })
         .collect::<Vec<_>>();
     let now = match &args.at {
         Some(at) => OffsetDateTime::parse(at, &Rfc3339).map_err(|_| UsageError {
@@ -297,12 +318,27 @@ const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The identity providers of the metadata file at `path`.
 pub(crate) fn load_metadata(path: &Path) -> Result<Vec<IdentityProvider>, UsageError> {
+    load_metadata_with(path, false)
+}
+
+/// The identity providers of the metadata file at `path`; with `allow_weak_rsa`, RSA keys down
+/// to 1024 bits are read and the providers weakened to verify with them.
+fn load_metadata_with(
+    path: &Path,
+    allow_weak_rsa: bool,
+) -> Result<Vec<IdentityProvider>, UsageError> {
     let text = String::from_utf8(read_file(path)?).map_err(|_| UsageError {
         code: "usage",
         message: format!("{}: metadata is not UTF-8", path.display()),
         hint: "pass the IdP's SAML metadata XML file",
     })?;
-    parse_metadata(&text, &fedgate_xml::Limits::default()).map_err(|error| UsageError {
+    let limits = fedgate_xml::Limits::default();
+    if allow_weak_rsa {
+        dangerous_parse_metadata_allowing_weak_rsa(&text, &limits)
+    } else {
+        parse_metadata(&text, &limits)
+    }
+    .map_err(|error| UsageError {
         code: error.code(),
         message: format!("{}: {error}", path.display()),
         hint: error.hint(),
