@@ -75,11 +75,13 @@ pub fn decode_detected(input: &[u8], max_decoded: usize) -> Result<String, Error
     }
     let text = std::str::from_utf8(input).map_err(|_| Error::Base64Invalid)?;
     let bytes = decode_base64(text, max_decoded)?;
-    let start = bytes
+    // IdPs that write a byte-order mark put it inside the base64 too (ADFS, OneLogin).
+    let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+    let start = body
         .iter()
         .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    if bytes.get(start) == Some(&b'<') {
+        .unwrap_or(body.len());
+    if body.get(start) == Some(&b'<') {
         return utf8(bytes);
     }
     let inflated = inflate(&bytes, max_decoded).map_err(|_| Error::XmlMalformed {
@@ -142,6 +144,16 @@ mod tests {
             "<a/>"
         );
         assert!(decode_detected(b"%%%", 100).is_err());
+    }
+
+    #[test]
+    fn detects_base64_of_xml_with_a_byte_order_mark() {
+        let b64 = base64::engine::general_purpose::STANDARD
+            .encode("\u{feff}<?xml version=\"1.0\"?>\r\n<a/>");
+        assert_eq!(
+            decode_detected(b64.as_bytes(), 100).unwrap(),
+            "\u{feff}<?xml version=\"1.0\"?>\r\n<a/>"
+        );
     }
 
     #[test]
