@@ -20,7 +20,7 @@ REQUIREMENTS=$REPO/scripts/requirements-test.txt
 PYTHON=${FEDGATE_PYTHON:-python3}
 CARGO_FUZZ_VERSION=0.13.2
 
-# One list of Debian packages. Later additions (browser tests): chromium chromium-driver
+# One list of Debian packages.
 APT_PACKAGES=(
     postgresql     # the PostgreSQL half of the store conformance and e2e suites (scripts/pg-test.sh)
     xmlsec1        # interop oracle: signs/verifies fixtures; pysaml2 calls /usr/bin/xmlsec1
@@ -31,6 +31,9 @@ APT_PACKAGES=(
     simplesamlphp  # the IdP itself (/usr/share/simplesamlphp); its own config is generated per test
     php-cli        # the `php` binary and its built-in web server (only a Recommends of simplesamlphp)
     php-xml        # PHP's DOM extension: SimpleSAMLphp needs it but the package does not depend on it
+    chromium       # headless browser for the page tests (tests/e2e/test_browser*.py)
+    chromium-driver # its WebDriver server (/usr/bin/chromedriver), driven by selenium
+    fonts-dejavu-core # readable text in the screenshots
 )
 
 log() { printf 'setup-test-env: %s\n' "$*" >&2; }
@@ -89,6 +92,9 @@ xmllint --version >/dev/null 2>&1 || failed+=("xmllint --version")
     || failed+=("$VENV/bin/python -c 'import saml2, lxml, cryptography, pytest, boto3'")
 [[ -x $VENV/bin/aws ]] && "$VENV/bin/aws" --version >/dev/null 2>&1 || failed+=("$VENV/bin/aws --version")
 cargo fuzz --version >/dev/null 2>&1 || failed+=("cargo fuzz --version")
+chromium --headless --no-sandbox --version >/dev/null 2>&1 || failed+=("chromium --version")
+chromedriver --version >/dev/null 2>&1 || failed+=("chromedriver --version")
+"$VENV/bin/python" -c 'import selenium' >/dev/null 2>&1 || failed+=("$VENV/bin/python -c 'import selenium'")
 if ((${#failed[@]})); then
     rm -f "$stamp"  # force pip to run next time
     for f in "${failed[@]}"; do printf 'setup-test-env: ERROR: check failed: %s\n' "$f" >&2; done

@@ -30,6 +30,8 @@ enum Command {
     /// Work with IAM policies offline.
     #[command(subcommand)]
     Policy(cmd::policy::PolicyCommand),
+    /// Read the audit log (sign-ins, role choices, federation hops, STS calls, changes).
+    Audit(cmd::audit::AuditArgs),
     /// Operator tasks: rotate the administrator key.
     #[command(subcommand)]
     Admin(cmd::admin::AdminCommand),
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Saml(command) => cmd::saml::run(command, matches.subcommand_matches("saml")),
         Command::Policy(command) => cmd::policy::run(command),
+        Command::Audit(args) => cmd::audit::run(args),
         Command::Admin(command) => cmd::admin::run(command),
     }
 }

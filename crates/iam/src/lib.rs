@@ -11,6 +11,7 @@
 //! Authorization is the server's job (policy engine) before `handle` is called; nothing here
 //! reads the clock: `now` is a parameter.
 
+mod directory;
 mod error;
 mod ids;
 mod policies;
@@ -28,6 +29,7 @@ use fedgate_store::{
 };
 use time::OffsetDateTime;
 
+pub use directory::ProviderDirectory;
 pub use error::IamError;
 pub use providers::{DEFAULT_VALIDITY_YEARS, MAX_METADATA_CHARS, MIN_METADATA_CHARS};
 
@@ -117,6 +119,7 @@ pub struct Iam<S = Store> {
     secrets: SecretBox,
     account_id: String,
     providers: RwLock<HashMap<String, Arc<SamlProviderRecord>>>,
+    directory: RwLock<Option<Arc<ProviderDirectory>>>,
 }
 
 impl<S> std::fmt::Debug for Iam<S> {
@@ -135,6 +138,7 @@ impl<S: IamStorage> Iam<S> {
             secrets,
             account_id: account_id.into(),
             providers: RwLock::new(HashMap::new()),
+            directory: RwLock::new(None),
         }
     }
 

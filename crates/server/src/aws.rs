@@ -15,22 +15,13 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use fedgate_aws_wire::{AwsError, QueryRequest, Service, sigv4};
 use fedgate_iam::Caller;
-use fedgate_iam_policy::{ParseOptions, Policy, PolicySet, RequestContext, evaluate};
-use fedgate_sts::{
-    AssumeRoleWithSamlRequest, CallerIdentity, ManagedSessionPolicy, RoleRecord,
-    SamlProviderRecord, Secret, SessionClaims,
-};
+use fedgate_signin::{AssumeRequest, AuditContext, StsRefusal};
+use fedgate_store::AuditOutcome;
+use fedgate_sts::{CallerIdentity, Secret};
 use time::OffsetDateTime;
 
+use crate::auth::{self, Principal, Question, internal};
 use crate::state::AppState;
-
-/// Who is calling, after SigV4.
-enum Principal {
-    /// The administrator's long-term key: every IAM action.
-    Admin { principal_arn: String },
-    /// Temporary credentials of a role session.
-    Session(Box<SessionClaims>),
-}
 
 /// The handler of `POST /` and `GET /`.
 pub async fn query_endpoint(
@@ -38,8 +29,10 @@ pub async fn query_endpoint(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     body: Bytes,
 ) -> Response {
+    let client = crate::audit::client(&extensions);
     let request_id = uuid::Uuid::new_v4().to_string();
     tracing::Span::current().record("request_id", tracing::field::display(&request_id));
     let now = state.clock.now();
@@ -98,28 +91,29 @@ pub async fn query_endpoint(
     let result = match (service, action.as_str(), signed) {
         // AssumeRoleWithSAML is authenticated by the assertion, not by SigV4 (as AWS).
         (Service::Sts, "AssumeRoleWithSAML", _) => {
-            assume_role_with_saml(&state, &request, now).await
+            assume_role_with_saml(&state, &request, now, client).await
         }
         (_, _, None) => Err(AwsError::new(
             "MissingAuthenticationToken",
             403,
             "Request is missing Authentication Token",
         )),
-        (service, _, Some(signed)) => match authenticate(&state, &signed, &signable, now).await {
-            Err(error) => Err(error),
-            Ok(principal) => {
-                let principal_arn = match &principal {
-                    Principal::Admin { principal_arn } => principal_arn.clone(),
-                    Principal::Session(claims) => claims.assumed_role_arn(),
-                };
-                tracing::Span::current()
-                    .record("principal", tracing::field::display(principal_arn));
-                match service {
-                    Service::Sts => sts_signed(&state, &request, &principal),
-                    Service::Iam => iam(&state, &request, &principal, now).await,
+        (service, _, Some(signed)) => {
+            match auth::authenticate(&state, &signed, &signable, now).await {
+                Err(error) => Err(error),
+                Ok(principal) => {
+                    let span = tracing::Span::current();
+                    span.record("principal", tracing::field::display(principal.arn()));
+                    if let Some(access_key_id) = principal.access_key_id() {
+                        span.record("access_key_id", access_key_id);
+                    }
+                    match service {
+                        Service::Sts => sts_signed(&state, &request, &principal),
+                        Service::Iam => iam(&state, &request, &principal, now, client).await,
+                    }
                 }
             }
-        },
+        }
     };
     match result {
         Ok(result) => {
@@ -183,74 +177,6 @@ fn xml(status: StatusCode, body: String, request_id: &str) -> Response {
     response
 }
 
-fn internal(error: impl std::fmt::Display) -> AwsError {
-    tracing::error!(%error, "internal failure");
-    AwsError::service_failure("An internal error occurred.")
-}
-
-/// SigV4: long-term keys from the store; temporary keys from their session token, which must
-/// belong to the access key id that signed.
-async fn authenticate(
-    state: &AppState,
-    signed: &sigv4::SignedRequest,
-    request: &sigv4::Request<'_>,
-    now: OffsetDateTime,
-) -> Result<Principal, AwsError> {
-    let access_key_id = signed.access_key_id();
-    let unknown = || {
-        AwsError::new(
-            "InvalidClientTokenId",
-            403,
-            "The security token included in the request is invalid.",
-        )
-    };
-    if access_key_id.starts_with("ASIA") {
-        let token = signed.session_token().ok_or_else(unknown)?;
-        let claims = fedgate_sts::open_session_token(token, &state.session_key, now)
-            .map_err(|e| sts_error(&e))?;
-        claims
-            .check_access_key_id(access_key_id)
-            .map_err(|e| sts_error(&e))?;
-        sigv4::verify(signed, request, claims.secret_access_key().expose(), now)?;
-        return Ok(Principal::Session(Box::new(claims)));
-    }
-    let record = state
-        .iam
-        .access_key(access_key_id)
-        .await
-        .map_err(internal)?;
-    let record = record
-        .filter(|key| key.status == "Active")
-        .ok_or_else(unknown)?;
-    sigv4::verify(signed, request, record.secret_access_key.expose(), now)?;
-    Ok(Principal::Admin {
-        principal_arn: record.principal_arn,
-    })
-}
-
-/// The administrator's unique user ID (`AIDA…`, as AWS gives IAM users): derived from its
-/// ARN, so it is stable across restarts and nodes.
-fn admin_user_id(principal_arn: &str) -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, principal_arn.as_bytes());
-    let suffix: String = digest
-        .as_ref()
-        .iter()
-        .take(17)
-        .filter_map(|byte| {
-            ALPHABET
-                .get(usize::from(byte & 0x1f))
-                .map(|&c| char::from(c))
-        })
-        .collect();
-    format!("AIDA{suffix}")
-}
-
-fn sts_error(error: &fedgate_sts::StsError) -> AwsError {
-    let (code, status, message) = fedgate_sts::to_aws(error);
-    AwsError::new(code, status, message)
-}
-
 /// Signed STS actions.
 fn sts_signed(
     state: &AppState,
@@ -261,9 +187,9 @@ fn sts_signed(
         // GetCallerIdentity needs no permission, as in AWS.
         "GetCallerIdentity" => {
             let identity = match principal {
-                Principal::Session(claims) => CallerIdentity::for_session(claims),
-                Principal::Admin { principal_arn } => CallerIdentity::for_long_term_key(
-                    admin_user_id(principal_arn),
+                Principal::Session { claims, .. } => CallerIdentity::for_session(claims),
+                Principal::LongTermKey { principal_arn, .. } => CallerIdentity::for_long_term_key(
+                    auth::admin_user_id(principal_arn),
                     state.iam.account_id(),
                     principal_arn,
                 ),
@@ -277,107 +203,100 @@ fn sts_signed(
     }
 }
 
-/// IAM actions, authorized by the policy engine first.
+/// IAM actions, authorized by the policy engine first: `iam:<Action>` on the resource the
+/// request names ([`iam_target`]).
 async fn iam(
     state: &AppState,
     request: &QueryRequest,
     principal: &Principal,
     now: OffsetDateTime,
+    client: Option<String>,
 ) -> Result<String, AwsError> {
-    authorize(state, request, principal, now).await?;
+    let action = format!("iam:{}", request.action());
+    let target = iam_target(state, request).await?;
+    let question = Question {
+        action: &action,
+        resource: &target.resource,
+        keys: target
+            .policy_arn
+            .into_iter()
+            .map(|arn| ("iam:PolicyARN", arn))
+            .collect(),
+    };
+    // Administrative changes are audited; reads are not.
+    let audited = !["Get", "List"]
+        .iter()
+        .any(|prefix| request.action().starts_with(prefix));
+    let context = AuditContext {
+        subject: Some(principal.arn()),
+        role_arn: target
+            .resource
+            .contains(":role/")
+            .then(|| target.resource.clone()),
+        provider_arn: target
+            .resource
+            .contains(":saml-provider/")
+            .then(|| target.resource.clone()),
+        ..AuditContext::default()
+    };
+    if let Err(refusal) = auth::authorize(state, principal, &question, now).await {
+        let error = refusal.into_aws(principal, &question);
+        if audited {
+            audit_aws(state, &action, &context, Err(&error), client).await;
+        }
+        return Err(error);
+    }
     let caller = match principal {
-        Principal::Admin { principal_arn } => Caller {
+        Principal::LongTermKey { principal_arn, .. } => Caller {
             principal_arn: principal_arn.clone(),
             is_admin: true,
         },
-        Principal::Session(claims) => Caller {
+        Principal::Session { claims, .. } => Caller {
             principal_arn: claims.assumed_role_arn(),
             is_admin: false,
         },
     };
-    state.iam.handle(request, &caller, now).await
+    let result = state.iam.handle(request, &caller, now).await;
+    if audited {
+        audit_aws(
+            state,
+            &action,
+            &context,
+            result.as_ref().map(|_| ()),
+            client,
+        )
+        .await;
+    }
+    result
 }
 
-/// Every IAM call is decided by the policy engine: `iam:<Action>` on the resource the request
-/// names, against the caller's identity policies (the administrator's allow-all policy, or a
-/// role's inline and attached policies) intersected with a session's policies.
-async fn authorize(
+/// One audit event for an AWS API call.
+async fn audit_aws(
     state: &AppState,
-    request: &QueryRequest,
-    principal: &Principal,
-    now: OffsetDateTime,
-) -> Result<(), AwsError> {
-    let action = format!("iam:{}", request.action());
-    let target = iam_target(state, request).await?;
-    let resource = target.resource.clone();
-    let (caller_arn, user_id) = match principal {
-        Principal::Admin { principal_arn } => (principal_arn.clone(), admin_user_id(principal_arn)),
-        Principal::Session(claims) => (claims.assumed_role_arn(), claims.user_id()),
+    event: &str,
+    context: &AuditContext,
+    result: Result<(), &AwsError>,
+    client: Option<String>,
+) {
+    let (outcome, error) = match result {
+        Ok(()) => (AuditOutcome::Success, None),
+        Err(error) => (
+            AuditOutcome::Failure,
+            Some((error.code.as_str(), error.message.as_str())),
+        ),
     };
-    let denied = || {
-        AwsError::access_denied(format!(
-            "User: {caller_arn} is not authorized to perform: {action} on resource: {resource}"
-        ))
-    };
-    let mut identity = Vec::new();
-    let mut session = Vec::new();
-    match principal {
-        // The administrator's policy is added by reference below, not copied.
-        Principal::Admin { .. } => {}
-        Principal::Session(claims) => {
-            // A deleted role's sessions can do nothing.
-            let role = state
-                .iam
-                .role_by_arn(claims.role_arn())
-                .await
-                .map_err(internal)?;
-            // INVARIANT: a session acts only for the role it was issued for; a role deleted and
-            // recreated under the same name is another role (another role ID).
-            let Some(role) = role.filter(|role| role.role_id == claims.role_id()) else {
-                return Err(denied());
-            };
-            let parse = |text: &str, options| Policy::parse(text, &options).map_err(internal);
-            for inline in &role.inline_policies {
-                identity.push((
-                    inline.name.clone(),
-                    parse(&inline.document, ParseOptions::inline_identity())?,
-                ));
-            }
-            for attached in &role.attached_policies {
-                identity.push((
-                    attached.policy_arn.clone(),
-                    parse(&attached.document, ParseOptions::managed_identity())?,
-                ));
-            }
-            for policy in claims.session_policies() {
-                let name = policy.arn.clone().unwrap_or_else(|| "session".to_owned());
-                session.push((name, policy.parse().map_err(|e| sts_error(&e))?));
-            }
-        }
-    }
-    let mut set = PolicySet::new();
-    if let Principal::Admin { .. } = principal {
-        set = set.identity("FedgateAdministrator", &state.admin_policy);
-    }
-    for (name, policy) in &identity {
-        set = set.identity(name, policy);
-    }
-    for (name, policy) in &session {
-        set = set.session(name, policy);
-    }
-    let mut context = RequestContext::new(action.clone())
-        .with_resource(resource.clone())
-        .with_current_time(now)
-        .with_userid(user_id)
-        .with_principal_arn(caller_arn.clone());
-    if let Some(policy_arn) = target.policy_arn {
-        context = context.with_key("iam:PolicyARN", policy_arn);
-    }
-    if evaluate(&set, &context).is_allowed() {
-        Ok(())
-    } else {
-        Err(denied())
-    }
+    crate::audit::record(
+        state,
+        crate::audit::Entry {
+            event,
+            outcome,
+            error,
+            context,
+            instance_id: None,
+            client,
+        },
+    )
+    .await;
 }
 
 /// What an IAM request acts on, for authorization: the resource ARN of the action (from the
@@ -444,16 +363,30 @@ async fn iam_target(state: &AppState, request: &QueryRequest) -> Result<IamTarge
     })
 }
 
-/// Stands in for a `PolicyArns` entry that does not exist (see [`assume_role_with_saml`]).
-const DENY_ALL_POLICY: &str =
-    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#;
-
-/// `AssumeRoleWithSAML`: look up the provider, role and managed session policies, then run
-/// the STS pipeline (signature, assertion, role pair, trust policy, session policies).
+/// `AssumeRoleWithSAML`: the wire parameters, then the sign-in pipeline (provider, managed
+/// session policies, role, signature, assertion, role pair, trust policy, session policies).
 async fn assume_role_with_saml(
     state: &Arc<AppState>,
     request: &QueryRequest,
     now: OffsetDateTime,
+    client: Option<String>,
+) -> Result<String, AwsError> {
+    let mut context = AuditContext {
+        provider_arn: request.get("PrincipalArn").map(str::to_owned),
+        role_arn: request.get("RoleArn").map(str::to_owned),
+        ..AuditContext::default()
+    };
+    let result = assume_role_with_saml_call(state, request, now, &mut context).await;
+    let event = "sts:AssumeRoleWithSAML";
+    audit_aws(state, event, &context, result.as_ref().map(|_| ()), client).await;
+    result
+}
+
+async fn assume_role_with_saml_call(
+    state: &Arc<AppState>,
+    request: &QueryRequest,
+    now: OffsetDateTime,
+    context: &mut AuditContext,
 ) -> Result<String, AwsError> {
     let role_arn = request.required("RoleArn")?;
     let principal_arn = request.required("PrincipalArn")?;
@@ -474,92 +407,50 @@ async fn assume_role_with_saml(
             fedgate_sts::MAX_POLICY_ARNS
         )));
     }
-    let mut policy_arns = Vec::new();
-    let mut missing_policy = None;
-    for entry in requested {
-        let arn = entry.get("arn").copied().unwrap_or_default();
-        let document = match state
-            .iam
-            .managed_policy_document(arn)
-            .await
-            .map_err(internal)?
-        {
-            Some(document) => document,
-            None => {
-                // Stand in a deny-all policy so the assertion is still checked first; the
-                // caller learns about the missing policy only if it authenticated.
-                missing_policy.get_or_insert_with(|| arn.to_owned());
-                DENY_ALL_POLICY.to_owned()
-            }
-        };
-        policy_arns.push(ManagedSessionPolicy {
-            arn: arn.to_owned(),
-            document,
-        });
-    }
-    let sts_request = AssumeRoleWithSamlRequest {
+    let assume = AssumeRequest {
         role_arn: role_arn.to_owned(),
         principal_arn: principal_arn.to_owned(),
         saml_assertion: Secret::new(assertion.to_owned()),
         policy: request.get("Policy").map(str::to_owned),
-        policy_arns,
+        policy_arns: requested
+            .iter()
+            .map(|entry| entry.get("arn").copied().unwrap_or_default().to_owned())
+            .collect(),
         duration_seconds,
-    };
-    let provider = state
-        .iam
-        .saml_provider(principal_arn)
-        .await
-        .map_err(internal)?
-        .map(|record| SamlProviderRecord {
-            provider_arn: record.arn.clone(),
-            identity_providers: record.identity_providers.clone(),
-            assertion_encryption_mode: if record.assertion_encryption_mode == "Required" {
-                fedgate_sts::AssertionEncryptionMode::Required
-            } else {
-                fedgate_sts::AssertionEncryptionMode::Allowed
-            },
-        });
-    let role = match state
-        .iam
-        .role_for_assumption(role_arn)
-        .await
-        .map_err(internal)?
-    {
-        Some(role) => Some(role_record(state, role)?),
-        None => None,
     };
     // The CPU-heavy part (decoding, parsing, signature checks) runs on the bounded pool,
     // off the async workers, so `/healthz` and other requests stay fast while it is busy;
     // a full pool answers `Throttling`.
-    let shared = Arc::clone(state);
-    let session = state
+    let pipeline_state = Arc::clone(state);
+    let outcome = state
         .cpu
-        .run(move || {
-            fedgate_sts::assume_role_with_saml(
-                &sts_request,
-                provider.as_ref(),
-                role.as_ref(),
-                shared.iam.account_id(),
-                &shared.service_provider,
-                now,
-                &shared.session_key,
-            )
+        .run_async(async move {
+            pipeline_state
+                .pipeline
+                .assume_role_with_saml(&pipeline_state.iam, assume, now)
+                .await
         })
-        .await?
-        .map_err(|error| {
+        .await?;
+    let session = match outcome {
+        Ok(session) => session,
+        Err(StsRefusal::Sts(error)) => {
             tracing::info!(
                 code = error.code(),
                 cause = error.cause_code(),
                 "AssumeRoleWithSAML refused"
             );
-            sts_error(&error)
-        })?;
-    if let Some(arn) = missing_policy {
-        // The session is discarded: its credentials never leave the server.
-        return Err(AwsError::no_such_entity(format!(
-            "Policy {arn} does not exist or is not attachable."
-        )));
-    }
+            return Err(AwsError::from(&error));
+        }
+        Err(StsRefusal::NoSuchPolicy { arn }) => {
+            return Err(AwsError::no_such_entity(format!(
+                "Policy {arn} does not exist or is not attachable."
+            )));
+        }
+        Err(StsRefusal::Internal(detail)) => return Err(internal(detail)),
+    };
+    context.issuer = Some(session.issuer().to_owned());
+    context.subject = Some(session.subject().to_owned());
+    context.session_name = Some(session.session_name().to_owned());
     tracing::info!(
         role = session.role_arn(),
         provider = session.provider_arn(),
@@ -568,47 +459,4 @@ async fn assume_role_with_saml(
         "role session issued"
     );
     Ok(fedgate_sts::assume_role_with_saml_result_xml(&session))
-}
-
-fn role_record(state: &AppState, role: fedgate_store::RoleRow) -> Result<RoleRecord, AwsError> {
-    let trust_policy = trust_policy(state, &role.arn, &role.assume_role_policy)?;
-    Ok(RoleRecord {
-        role_arn: role.arn,
-        role_id: role.role_id,
-        role_name: role.name,
-        path: role.path,
-        trust_policy,
-        max_session_duration: u32::try_from(role.max_session_duration).unwrap_or(3600),
-    })
-}
-
-/// Most parsed trust policies kept: twice the role quota of an account (1000).
-const MAX_CACHED_TRUST_POLICIES: usize = 2000;
-
-/// The parsed trust policy of `role_arn`, from the cache when its text is unchanged.
-fn trust_policy(state: &AppState, role_arn: &str, text: &str) -> Result<Arc<Policy>, AwsError> {
-    let cached = state
-        .trust_policies
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .get(role_arn)
-        .filter(|(cached_text, _)| cached_text == text)
-        .map(|(_, policy)| Arc::clone(policy));
-    if let Some(policy) = cached {
-        return Ok(policy);
-    }
-    // Stored trust policies were validated at write time; re-parse with the largest quota
-    // AWS allows so a quota change never locks a role out.
-    let options = ParseOptions::trust_with_quota(4096).map_err(internal)?;
-    let policy = Arc::new(Policy::parse(text, &options).map_err(internal)?);
-    let mut cache = state
-        .trust_policies
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    // Bounded: deleted and renamed roles leave entries behind; start over past the limit.
-    if cache.len() >= MAX_CACHED_TRUST_POLICIES {
-        cache.clear();
-    }
-    cache.insert(role_arn.to_owned(), (text.to_owned(), Arc::clone(&policy)));
-    Ok(policy)
 }

@@ -28,6 +28,9 @@ pub struct Config {
     pub sp_entity_id: String,
     /// Extra accepted ACS URLs (Destination/Recipient).
     pub acs_url: Vec<String>,
+    /// URL prefixes a browser sign-in's RelayState may redirect to besides this service
+    /// (`--allowed-redirect`, repeatable); anything else lands on the console home.
+    pub allowed_redirect: Vec<String>,
     /// Seconds a client has to send a complete request head: from the accept of a new
     /// connection, and from the first byte of each further request on a kept-alive one.
     /// Bounds how long a silent or trickling client holds a connection.
@@ -59,6 +62,7 @@ impl Default for Config {
             region: "us-east-1".to_owned(),
             sp_entity_id: fedgate_saml::AWS_SP_ENTITY_ID.to_owned(),
             acs_url: Vec::new(),
+            allowed_redirect: Vec::new(),
             header_timeout_seconds: DEFAULT_HEADER_TIMEOUT_SECONDS,
             idle_timeout_seconds: DEFAULT_IDLE_TIMEOUT_SECONDS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
@@ -216,6 +220,9 @@ pub struct Overrides {
     /// `--acs-url` (repeatable).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acs_url: Option<Vec<String>>,
+    /// `--allowed-redirect` (repeatable).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_redirect: Option<Vec<String>>,
     /// `FEDGATE_HEADER_TIMEOUT_SECONDS`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub header_timeout_seconds: Option<u64>,
@@ -262,6 +269,16 @@ impl Overrides {
                 "ACCOUNT_ID" => overrides.account_id = Some(value),
                 "REGION" => overrides.region = Some(value),
                 "SP_ENTITY_ID" => overrides.sp_entity_id = Some(value),
+                "ALLOWED_REDIRECT" => {
+                    overrides.allowed_redirect = Some(
+                        value
+                            .split(',')
+                            .map(str::trim)
+                            .filter(|v| !v.is_empty())
+                            .map(str::to_owned)
+                            .collect(),
+                    );
+                }
                 "ACS_URL" => {
                     overrides.acs_url = Some(
                         value
@@ -312,6 +329,7 @@ pub const ENVIRONMENT_VARIABLES: &[&str] = &[
     "FEDGATE_REGION",
     "FEDGATE_SP_ENTITY_ID",
     "FEDGATE_ACS_URL",
+    "FEDGATE_ALLOWED_REDIRECT",
     "FEDGATE_HEADER_TIMEOUT_SECONDS",
     "FEDGATE_IDLE_TIMEOUT_SECONDS",
     "FEDGATE_MAX_CONNECTIONS",

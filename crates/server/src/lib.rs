@@ -3,8 +3,12 @@
 //! `saml` crates; storage in `store`.
 
 mod admin;
+mod audit;
+mod auth;
 mod aws;
+pub mod browser;
 pub mod config;
+mod connect_api;
 mod connections;
 pub mod cpu;
 mod health;
@@ -19,6 +23,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use fedgate_iam::Iam;
 use fedgate_saml::ServiceProvider;
+use fedgate_store::{MasterKey, SecretBox};
 use fedgate_sts::SessionTokenKey;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -43,6 +48,15 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Name of the service key that seals session tokens.
 const SESSION_TOKEN_KEY: &str = "sts-session-token";
+
+/// Name of the service key that seals role-chooser tickets.
+const ROLE_CHOOSER_KEY: &str = "signin-role-chooser";
+
+/// Name of the service key that seals contact-center federation tokens.
+const CONNECT_FEDERATION_TOKEN_KEY: &str = "connect-federation-token";
+
+/// Name of the service key that seals the console and agent session cookies.
+const BROWSER_COOKIE_KEY: &str = "browser-session-cookie";
 
 /// The file in the data directory that holds the administrator's credentials.
 pub const ADMIN_CREDENTIALS_FILE: &str = "admin-credentials";
@@ -92,7 +106,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
 pub async fn open(config: &Config) -> Result<AppState, StartError> {
     let (store, secrets) = startup::open_store(config, Create::Missing).await?;
     let iam = Iam::new(store, secrets, config.account_id.clone());
-    let clock = Clock;
+    let clock = Clock::default();
     let now = clock.now();
     let key = iam
         .service_key(SESSION_TOKEN_KEY, now)
@@ -108,6 +122,53 @@ pub async fn open(config: &Config) -> Result<AppState, StartError> {
         acs_urls: config.acs_urls(),
         ..ServiceProvider::default()
     };
+    let service_key = |name: &'static str| {
+        let iam = &iam;
+        async move {
+            iam.service_key(name, now)
+                .await
+                .map_err(|error| StartError::Credentials {
+                    detail: format!("{name} key: {error}"),
+                })
+        }
+    };
+    let chooser_key = service_key(ROLE_CHOOSER_KEY).await?;
+    let pipeline = fedgate_signin::Pipeline::new(
+        service_provider,
+        SessionTokenKey::new(key.expose()).map_err(|error| StartError::Credentials {
+            detail: error.to_string(),
+        })?,
+        chooser_key.expose(),
+    )
+    .map_err(|error| StartError::Credentials {
+        detail: error.to_string(),
+    })?;
+    let cookie_key = service_key(BROWSER_COOKIE_KEY).await?;
+    let cookie_sealer =
+        SecretBox::new(&MasterKey::from_bytes(*cookie_key.expose())).map_err(|error| {
+            StartError::Credentials {
+                detail: error.to_string(),
+            }
+        })?;
+    let federation_token_key = service_key(CONNECT_FEDERATION_TOKEN_KEY).await?;
+    let connect = fedgate_connect::Connect::new(
+        iam.store().clone(),
+        fedgate_connect::ConnectSettings {
+            account_id: config.account_id.clone(),
+            region: config.region.clone(),
+            base_url: config.base_url(),
+        },
+        &federation_token_key,
+    )
+    .map_err(|error| StartError::Credentials {
+        detail: format!("contact-center federation-token key: {error}"),
+    })?;
+    let web = browser::Web::new(
+        config.base_url(),
+        cookie_sealer,
+        config.allowed_redirect.clone(),
+        config.sp_entity_id.clone(),
+    );
     let admin_policy = fedgate_iam_policy::Policy::parse(
         state::ADMIN_POLICY,
         &fedgate_iam_policy::ParseOptions::managed_identity(),
@@ -118,9 +179,10 @@ pub async fn open(config: &Config) -> Result<AppState, StartError> {
     Ok(AppState {
         iam,
         session_key,
-        service_provider,
+        connect,
+        pipeline,
         admin_policy,
-        trust_policies: std::sync::RwLock::default(),
+        web,
         clock,
         cpu: cpu::CpuPool::new(config.cpu_workers, config.cpu_queue),
         health: health::Health::default(),
@@ -131,7 +193,9 @@ pub async fn open(config: &Config) -> Result<AppState, StartError> {
 /// The router: the AWS Query endpoint, health and readiness.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/", post(aws::query_endpoint).get(aws::query_endpoint))
+        .route("/", post(aws::query_endpoint).get(root_get))
+        .merge(browser::routes())
+        .merge(connect_api::routes())
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .fallback(health::not_found)
@@ -158,6 +222,21 @@ pub fn router(state: Arc<AppState>) -> Router {
                 ),
         )
         .with_state(state)
+}
+
+/// `GET /`: the start page for a browser, the AWS Query endpoint for everything else.
+async fn root_get(
+    state: axum::extract::State<Arc<AppState>>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+    extensions: axum::http::Extensions,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    if browser::wants_start_page(&headers, uri.query()) {
+        return browser::start_page(&state);
+    }
+    aws::query_endpoint(state, method, uri, headers, extensions, body).await
 }
 
 /// The span of a request: method, path and the client's address; the handler records the

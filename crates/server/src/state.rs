@@ -1,23 +1,38 @@
 //! What every request handler shares.
 
 use fedgate_iam::Iam;
-use fedgate_saml::ServiceProvider;
 use fedgate_sts::SessionTokenKey;
 use time::OffsetDateTime;
 
 /// The source of the current time. Protocol crates take `now` as a parameter; this is the
 /// one place the server reads the clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Clock;
+///
+/// Injectable for tests: [`Clock::advance`] moves this clock (and every clone of it) forward,
+/// so a test can expire sessions and assertions without waiting. `Clock::default()` is the
+/// system clock.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    /// Seconds added to the system time.
+    offset_seconds: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
 
 impl Clock {
-    /// The current time.
+    /// The current time: the system time plus any [`Clock::advance`].
     #[expect(
         clippy::disallowed_methods,
         reason = "the server's single clock; everything else takes `now`"
     )]
     pub fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
+        let offset = self
+            .offset_seconds
+            .load(std::sync::atomic::Ordering::Relaxed);
+        OffsetDateTime::now_utc() + time::Duration::seconds(offset)
+    }
+
+    /// Moves the clock forward by `seconds` (tests).
+    pub fn advance(&self, seconds: i64) {
+        self.offset_seconds
+            .fetch_add(seconds, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -28,15 +43,14 @@ pub struct AppState {
     pub iam: Iam,
     /// The key that seals and opens session tokens (a service key in the store).
     pub session_key: SessionTokenKey,
-    /// Accepted audiences and ACS URLs.
-    pub service_provider: ServiceProvider,
+    /// The contact-center service (instances, users, federation tokens).
+    pub connect: fedgate_connect::Connect,
+    /// The one sign-in pipeline (AssumeRoleWithSAML and the browser endpoint).
+    pub pipeline: fedgate_signin::Pipeline,
     /// The administrator's identity policy ([`ADMIN_POLICY`]), parsed once.
     pub admin_policy: fedgate_iam_policy::Policy,
-    /// Parsed trust policies by role ARN, with the text they were parsed from: a role's
-    /// policy is parsed once, not on every sign-in, and a changed text is parsed again.
-    pub trust_policies: std::sync::RwLock<
-        std::collections::HashMap<String, (String, std::sync::Arc<fedgate_iam_policy::Policy>)>,
-    >,
+    /// What the browser pages need: base URL, cookie sealing, redirect rules.
+    pub web: crate::browser::Web,
     /// The clock.
     pub clock: Clock,
     /// The bounded pool for CPU-heavy work (SAML validation), off the async workers.

@@ -16,6 +16,7 @@ mod error;
 mod maintenance;
 mod records;
 mod secret;
+mod signin;
 mod sql;
 mod traits;
 
@@ -36,6 +37,9 @@ pub use records::{
     RoleUpdate, SamlProviderRow, SamlProviderSummary, SamlProviderUpdate, Tag,
 };
 pub use secret::{MASTER_KEY_ENV, MASTER_KEY_LEN, MasterKey, Secret, SecretBox};
+pub use signin::{
+    AuditEvent, AuditLog, AuditOutcome, AuditQuery, EndedSessions, MAX_AUDIT_LISTING,
+};
 pub use sql::{Backend, SQLITE_BUSY_TIMEOUT, Store};
 pub use traits::{
     IamStorage, KeyStore, ManagedPolicyStore, ReplayCache, RoleStore, SamlProviderStore,

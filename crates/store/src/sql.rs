@@ -445,6 +445,16 @@ impl SamlProviderStore for Store {
         row.as_ref().map(provider_row).transpose()
     }
 
+    async fn saml_provider_revisions(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query("SELECT arn, revision FROM saml_providers ORDER BY arn")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|error| StoreError::db("read provider revisions", error))?;
+        rows.iter()
+            .map(|row| Ok((get(row, "arn")?, get(row, "revision")?)))
+            .collect()
+    }
+
     async fn saml_provider_revision(&self, arn: &str) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query("SELECT revision FROM saml_providers WHERE arn = $1")
             .bind(arn)

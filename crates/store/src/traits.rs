@@ -33,6 +33,11 @@ pub trait SamlProviderStore: Send + Sync {
         &self,
         arn: &str,
     ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+    /// Every provider's ARN and revision, ordered by ARN: one cheap query that tells a cache
+    /// of parsed providers whether anything changed.
+    fn saml_provider_revisions(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(String, i64)>, StoreError>> + Send;
     /// Every provider, ordered by ARN.
     fn list_saml_providers(
         &self,

@@ -149,8 +149,9 @@ pub struct SessionTag {
 
 /// A validated assertion bound to the one SAML provider whose metadata verified it.
 ///
-/// Only [`validate_for_provider`] constructs it, so an assertion verified with provider A's
-/// keys can never be used as provider B's.
+/// Only [`validate_for_provider`] and [`validate_for_any_provider`] construct it, from the
+/// provider whose keys verified the response, so an assertion verified with provider A's keys
+/// can never be used as provider B's.
 #[derive(Debug, Clone)]
 pub struct ProviderAssertion {
     provider_arn: String,
@@ -200,6 +201,63 @@ pub fn validate_for_provider(
         outstanding_requests,
     )
     .map_err(StsError::Saml)?;
+    bind_to_provider(assertion, provider)
+}
+
+/// Validates a SAML `Response` against every provider of the service at once: the browser
+/// endpoint learns which provider an assertion is for only from its (unverified) issuer.
+///
+/// `trust_set` is the identity providers of all `providers`, flattened; `owners[i]` is the
+/// index in `providers` of the provider that `trust_set[i]` belongs to. Every identity
+/// provider in `trust_set` must have an entity ID (one without would match any issuer).
+/// Returns one [`ProviderAssertion`] per provider whose own keys verify the response: the one
+/// whose key verified first, then any other provider declaring the same issuer whose keys also
+/// verify it (the same IdP registered twice).
+///
+/// # Errors
+/// As [`validate_for_provider`], for the first provider tried.
+pub fn validate_for_any_provider(
+    xml: &str,
+    trust_set: &[IdentityProvider],
+    owners: &[usize],
+    providers: &[SamlProviderRecord],
+    service_provider: &ServiceProvider,
+    now: OffsetDateTime,
+) -> Result<Vec<ProviderAssertion>, StsError> {
+    let assertion = fedgate_saml::validate_response(xml, trust_set, service_provider, now, &[])
+        .map_err(StsError::Saml)?;
+    let first = owners
+        .get(assertion.provider_index())
+        .copied()
+        .ok_or(StsError::Internal {
+            cause: "trust_set_owner",
+        })?;
+    let issuer = assertion.issuer().to_owned();
+    let provider = providers.get(first).ok_or(StsError::Internal {
+        cause: "trust_set_owner",
+    })?;
+    let mut bound = vec![bind_to_provider(assertion, provider)?];
+    for (index, other) in providers.iter().enumerate() {
+        let declares_issuer = other
+            .identity_providers
+            .iter()
+            .any(|idp| idp.entity_id() == Some(issuer.as_str()));
+        if index != first && declares_issuer {
+            // INVARIANT: each extra provider is bound only by its own keys.
+            if let Ok(also) = validate_for_provider(xml, other, service_provider, now, &[]) {
+                bound.push(also);
+            }
+        }
+    }
+    Ok(bound)
+}
+
+/// What STS requires of a validated assertion beyond SAML (a RoleSessionName, the provider's
+/// encryption mode), then the binding to the provider whose keys verified it.
+fn bind_to_provider(
+    assertion: ValidatedAssertion,
+    provider: &SamlProviderRecord,
+) -> Result<ProviderAssertion, StsError> {
     if provider.assertion_encryption_mode == AssertionEncryptionMode::Required {
         // fedgate-saml refuses encrypted assertions, so this one was sent in plaintext.
         return Err(StsError::InvalidIdentityToken {
@@ -467,9 +525,15 @@ pub struct RoleSession {
     account_id: String,
     assertion_id: String,
     issued_at: OffsetDateTime,
+    session_not_on_or_after: Option<OffsetDateTime>,
 }
 
 impl RoleSession {
+    /// The assertion's SessionNotOnOrAfter: no session derived from this one may outlive it.
+    #[must_use]
+    pub fn session_not_on_or_after(&self) -> Option<OffsetDateTime> {
+        self.session_not_on_or_after
+    }
     /// `AssumedRoleUser`.
     #[must_use]
     pub fn assumed_role_user(&self) -> &AssumedRoleUser {
@@ -682,6 +746,7 @@ pub fn issue_session(
         account_id,
         assertion_id: assertion.assertion_id().to_owned(),
         issued_at: now,
+        session_not_on_or_after: assertion.session_not_on_or_after(),
     })
 }
 

@@ -253,6 +253,14 @@ pub fn to_aws(error: &StsError) -> (&'static str, u16, String) {
     (error.code(), error.status(), error.message())
 }
 
+impl From<&StsError> for fedgate_aws_wire::AwsError {
+    /// The one mapping of an STS error to the AWS wire error ([`to_aws`]).
+    fn from(error: &StsError) -> Self {
+        let (code, status, message) = to_aws(error);
+        Self::new(code, status, message)
+    }
+}
+
 /// The AWS message of a SAML rejection. Ours where AWS has no observed wording: the SAML
 /// crate's message, cut to [`MAX_CAUSE_MESSAGE_CHARS`] because it may quote the document.
 fn saml_message(error: &fedgate_saml::Error) -> String {

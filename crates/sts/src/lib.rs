@@ -35,7 +35,7 @@ pub use assume::{
     AssertionEncryptionMode, AssumeRoleWithSamlRequest, AssumedRoleUser, AuthorizedAssumption,
     Credentials, ManagedSessionPolicy, ProviderAssertion, RoleRecord, RoleSession,
     SamlProviderRecord, SessionPolicy, SessionTag, assume_role_with_saml, authorize, issue_session,
-    parse_session_policies, validate_for_provider,
+    parse_session_policies, validate_for_any_provider, validate_for_provider,
 };
 pub use error::{DenyReason, StsError, to_aws};
 pub use identity::CallerIdentity;

@@ -1,6 +1,7 @@
 //! One module per subcommand group.
 
 pub mod admin;
+pub mod audit;
 pub mod policy;
 pub mod saml;
 pub mod serve;

@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// Additional accepted ACS URL (repeatable); <base-url>/saml is always accepted.
     #[arg(long, value_name = "URL")]
     acs_url: Vec<String>,
+    /// URL prefix a browser sign-in's RelayState may redirect to (repeatable); paths and URLs
+    /// of this service, and AWS's Connect federate URLs, are always allowed.
+    #[arg(long, value_name = "URL")]
+    allowed_redirect: Vec<String>,
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -51,6 +55,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         region: args.region,
         sp_entity_id: args.sp_entity_id,
         acs_url: (!args.acs_url.is_empty()).then_some(args.acs_url),
+        allowed_redirect: (!args.allowed_redirect.is_empty()).then_some(args.allowed_redirect),
         ..Overrides::default()
     };
     // A misspelt FEDGATE_* variable would otherwise be ignored (FEDGATE_DATABSE_URL starting

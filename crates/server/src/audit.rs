@@ -1,0 +1,67 @@
+//! The audit log: one append-only event per browser sign-in attempt, role-chooser submission,
+//! federation hop, STS call and administrative change, in the store (`fedgate audit` reads it).
+//! Events never hold an assertion or a secret.
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use fedgate_signin::AuditContext;
+use fedgate_store::{AuditEvent, AuditLog as _, AuditOutcome};
+
+use crate::state::AppState;
+
+/// One event to record.
+#[derive(Debug)]
+pub struct Entry<'a> {
+    /// What happened (`saml_sign_in`, `federate`, `sts:AssumeRoleWithSAML`, `iam:CreateRole`…).
+    pub event: &'a str,
+    /// Success or failure.
+    pub outcome: AuditOutcome,
+    /// The refusal's stable code and whole cause.
+    pub error: Option<(&'a str, &'a str)>,
+    /// What was known of the attempt.
+    pub context: &'a AuditContext,
+    /// The contact-center instance.
+    pub instance_id: Option<&'a str>,
+    /// The client's address.
+    pub client: Option<String>,
+}
+
+/// The client's address, when the listener recorded it.
+pub fn client(extensions: &axum::http::Extensions) -> Option<String> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| address.ip().to_string())
+}
+
+/// Appends `entry` and returns its reference. A store failure is logged with the reference
+/// (the person's request is not failed for it: the log line keeps the event).
+pub async fn record(state: &AppState, entry: Entry<'_>) -> String {
+    let reference = uuid::Uuid::new_v4().simple().to_string();
+    let event = AuditEvent {
+        reference: reference.clone(),
+        time: state.clock.now(),
+        event: entry.event.to_owned(),
+        outcome: entry.outcome,
+        error_code: entry.error.map(|(code, _)| code.to_owned()),
+        detail: entry.error.map(|(_, detail)| detail.to_owned()),
+        instance_id: entry.instance_id.map(str::to_owned),
+        provider_arn: entry.context.provider_arn.clone(),
+        issuer: entry.context.issuer.clone(),
+        subject: entry.context.subject.clone(),
+        session_name: entry.context.session_name.clone(),
+        role_arn: entry.context.role_arn.clone(),
+        client: entry.client,
+    };
+    if let Err(error) = state.iam.store().append_audit(&event).await {
+        tracing::error!(%error, %reference, event = entry.event, "audit event not recorded");
+    }
+    tracing::info!(
+        %reference,
+        event = entry.event,
+        outcome = entry.outcome.as_str(),
+        code = entry.error.map(|(code, _)| code),
+        "audited"
+    );
+    reference
+}
