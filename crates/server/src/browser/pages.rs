@@ -21,6 +21,12 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
                 ),
             );
             headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+            // Same-origin only: a `SignInUrl` token never leaks to another site, and forms
+            // keep a real `Origin` (with `no-referrer`, browsers send `Origin: null`).
+            headers.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("same-origin"),
+            );
             response
         }
         Err(error) => {
