@@ -56,7 +56,9 @@ pub async fn record(state: &AppState, entry: Entry<'_>) -> String {
     if let Err(error) = state.iam.store().append_audit(&event).await {
         tracing::error!(%error, %reference, event = entry.event, "audit event not recorded");
     }
-    tracing::info!(
+    // The store holds the event; the log line is for debugging (the request line is the
+    // operator's, and one line per request keeps logging off the hot path).
+    tracing::debug!(
         %reference,
         event = entry.event,
         outcome = entry.outcome.as_str(),

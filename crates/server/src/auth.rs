@@ -70,15 +70,6 @@ impl Principal {
             Self::LongTermKey { proof, .. } | Self::Session { proof, .. } => proof,
         }
     }
-
-    /// The access key ID that signed the request (none for a console session): what request
-    /// logs name the caller by.
-    pub fn access_key_id(&self) -> Option<&str> {
-        match self.proof() {
-            Proof::SigV4(authenticated) => Some(&authenticated.access_key_id),
-            Proof::ConsoleSession => None,
-        }
-    }
 }
 
 /// An internal failure: logged here with its cause, answered as AWS's `ServiceFailure`.

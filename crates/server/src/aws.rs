@@ -86,7 +86,8 @@ pub async fn query_endpoint(
         }
     }
     let action = request.action().to_owned();
-    tracing::info!(%request_id, service = service.signing_name(), %action, "aws request");
+    tracing::Span::current().record("action", tracing::field::display(&action));
+    tracing::debug!(%request_id, service = service.signing_name(), %action, "aws request");
 
     let result = match (service, action.as_str(), signed) {
         // AssumeRoleWithSAML is authenticated by the assertion, not by SigV4 (as AWS).
@@ -102,11 +103,8 @@ pub async fn query_endpoint(
             match auth::authenticate(&state, &signed, &signable, now).await {
                 Err(error) => Err(error),
                 Ok(principal) => {
-                    let span = tracing::Span::current();
-                    span.record("principal", tracing::field::display(principal.arn()));
-                    if let Some(access_key_id) = principal.access_key_id() {
-                        span.record("access_key_id", access_key_id);
-                    }
+                    tracing::Span::current()
+                        .record("principal", tracing::field::display(principal.arn()));
                     match service {
                         Service::Sts => sts_signed(&state, &request, &principal),
                         Service::Iam => iam(&state, &request, &principal, now, client).await,
@@ -451,7 +449,7 @@ async fn assume_role_with_saml_call(
     context.issuer = Some(session.issuer().to_owned());
     context.subject = Some(session.subject().to_owned());
     context.session_name = Some(session.session_name().to_owned());
-    tracing::info!(
+    tracing::debug!(
         role = session.role_arn(),
         provider = session.provider_arn(),
         session_name = session.session_name(),

@@ -4,7 +4,7 @@
 
 mod admin;
 mod audit;
-mod auth;
+pub mod auth;
 mod aws;
 pub mod browser;
 pub mod config;
@@ -254,6 +254,7 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
         path = %request.uri().path(),
         client = %client.as_deref().unwrap_or("-"),
         request_id = tracing::field::Empty,
+        action = tracing::field::Empty,
         access_key_id = tracing::field::Empty,
         principal = tracing::field::Empty,
     )

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod logging;
 pub mod policy;
 pub mod saml;
 pub mod serve;

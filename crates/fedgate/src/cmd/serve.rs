@@ -45,7 +45,7 @@ pub struct ServeArgs {
 
 /// Runs the server until SIGINT or SIGTERM.
 pub fn run(args: ServeArgs) -> ExitCode {
-    init_logging();
+    let _log_flush = init_logging();
     let overrides = Overrides {
         listen: args.listen,
         base_url: args.base_url,
@@ -92,19 +92,22 @@ pub fn run(args: ServeArgs) -> ExitCode {
     }
 }
 
-/// Structured logs on stderr; `FEDGATE_LOG` (or `RUST_LOG`) sets the filter, `FEDGATE_LOG_FORMAT=json`
-/// switches to JSON lines.
-fn init_logging() {
+/// Structured logs on stderr, written by a thread of their own ([`super::logging`]);
+/// `FEDGATE_LOG` (or `RUST_LOG`) sets the filter, `FEDGATE_LOG_FORMAT=json` switches to JSON
+/// lines. The guard flushes the queued lines when dropped.
+fn init_logging() -> super::logging::FlushGuard {
     let filter = std::env::var("FEDGATE_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info,tower_http=info".to_owned());
+    let (writer, guard) = super::logging::non_blocking_stderr();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     let _ = if std::env::var("FEDGATE_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().try_init()
     } else {
         builder.try_init()
     };
+    guard
 }
