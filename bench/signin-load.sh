@@ -25,15 +25,19 @@ cargo build --release -p fedgate --bin fedgate --example signin_load >&2
 BIN=$REPO/target/release/fedgate
 LOAD=$REPO/target/release/examples/signin_load
 
-pin() {  # $1 = cpu list or empty
-    if [[ -n ${1:-} ]]; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi
+pinned() {  # $1 = cpu list or empty; prints the command as words
+    if [[ -n ${1:-} ]]; then printf '%s\0' taskset -c "$1"; fi
 }
 
 DATA=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT
-env -u FEDGATE_VENV FEDGATE_LOG="${FEDGATE_LOG:-info}" \
-    pin "${SERVER_CPUS:-}" "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" --base-url "$URL" \
+# The server refuses FEDGATE_* variables it does not read: pass only FEDGATE_LOG.
+unset_fedgate=()
+for name in $(compgen -e | grep '^FEDGATE_' || true); do unset_fedgate+=(-u "$name"); done
+mapfile -d '' server_pin < <(pinned "${SERVER_CPUS:-}")
+env "${unset_fedgate[@]}" FEDGATE_LOG="${FEDGATE_LOG:-info}" \
+    "${server_pin[@]}" "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" --base-url "$URL" \
     >"$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT
@@ -53,7 +57,8 @@ ROLE=$(aws iam create-role --role-name LoadAgent --assume-role-policy-document "
 
 : >"$OUT/results.jsonl"
 for c in $CONCURRENCY; do
-    pin "${LOAD_CPUS:-}" "$LOAD" --url "$URL" --requests "$REQUESTS" --concurrency "$c" \
+    mapfile -d '' load_pin < <(pinned "${LOAD_CPUS:-}")
+    "${load_pin[@]}" "$LOAD" --url "$URL" --requests "$REQUESTS" --concurrency "$c" \
         --key tests/keys/idp-a.key.pem --cert tests/keys/idp-a.cert.pem \
         --issuer https://idp-a.example.test/saml --role-arn "$ROLE" --provider-arn "$PROVIDER" \
         --server-pid "$SERVER" | tee -a "$OUT/results.jsonl"
