@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 
 use axum::extract::ConnectInfo;
 use fedgate_signin::AuditContext;
-use fedgate_store::{AuditEvent, AuditLog as _, AuditOutcome};
+use fedgate_store::{AuditEvent, AuditLog as _, AuditOutcome, MAX_AUDIT_BATCH, Store};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::state::AppState;
 
@@ -53,7 +54,7 @@ pub async fn record(state: &AppState, entry: Entry<'_>) -> String {
         role_arn: entry.context.role_arn.clone(),
         client: entry.client,
     };
-    if let Err(error) = state.iam.store().append_audit(&event).await {
+    if let Err(error) = state.audit.append(event).await {
         tracing::error!(%error, %reference, event = entry.event, "audit event not recorded");
     }
     // The store holds the event; the log line is for debugging (the request line is the
@@ -66,4 +67,63 @@ pub async fn record(state: &AppState, entry: Entry<'_>) -> String {
         "audited"
     );
     reference
+}
+
+/// Events waiting for the writer; past it, requests wait for room (back-pressure, never loss).
+const AUDIT_QUEUE: usize = 4096;
+
+type Pending = (AuditEvent, oneshot::Sender<Result<(), String>>);
+
+/// The audit writer: a request hands its event over and waits until it is committed; one task
+/// commits everything that arrived meanwhile in one statement (a group commit), so concurrent
+/// sign-ins share one write instead of queueing for the database's write lock one by one.
+#[derive(Debug, Clone)]
+pub struct AuditWriter {
+    sender: mpsc::Sender<Pending>,
+}
+
+impl AuditWriter {
+    /// Starts the writer task over `store` (it ends when every writer handle is dropped).
+    pub fn start(store: Store) -> Self {
+        let (sender, mut receiver) = mpsc::channel::<Pending>(AUDIT_QUEUE);
+        tokio::spawn(async move {
+            let mut events = Vec::new();
+            let mut replies = Vec::new();
+            while let Some((event, reply)) = receiver.recv().await {
+                events.push(event);
+                replies.push(reply);
+                while events.len() < MAX_AUDIT_BATCH {
+                    let Ok((event, reply)) = receiver.try_recv() else {
+                        break;
+                    };
+                    events.push(event);
+                    replies.push(reply);
+                }
+                let result = store
+                    .append_audit(&events)
+                    .await
+                    .map_err(|error| error.to_string());
+                for reply in replies.drain(..) {
+                    let _ = reply.send(result.clone());
+                }
+                events.clear();
+            }
+        });
+        Self { sender }
+    }
+
+    /// Appends `event`, returning once it is committed.
+    ///
+    /// # Errors
+    /// The store's error, or that the writer has stopped.
+    pub async fn append(&self, event: AuditEvent) -> Result<(), String> {
+        let (reply, committed) = oneshot::channel();
+        self.sender
+            .send((event, reply))
+            .await
+            .map_err(|_| "the audit writer has stopped".to_owned())?;
+        committed
+            .await
+            .map_err(|_| "the audit writer has stopped".to_owned())?
+    }
 }

@@ -3,7 +3,7 @@
 //! `saml` crates; storage in `store`.
 
 mod admin;
-mod audit;
+pub mod audit;
 pub mod auth;
 mod aws;
 pub mod browser;
@@ -176,9 +176,11 @@ pub async fn open(config: &Config) -> Result<AppState, StartError> {
     .map_err(|error| StartError::Credentials {
         detail: format!("administrator policy: {error}"),
     })?;
+    let audit = audit::AuditWriter::start(iam.store().clone());
     Ok(AppState {
         iam,
         session_key,
+        audit,
         connect,
         pipeline,
         admin_policy,

@@ -45,6 +45,8 @@ pub struct AppState {
     pub session_key: SessionTokenKey,
     /// The contact-center service (instances, users, federation tokens).
     pub connect: fedgate_connect::Connect,
+    /// The audit log's writer (group commits).
+    pub audit: crate::audit::AuditWriter,
     /// The one sign-in pipeline (AssumeRoleWithSAML and the browser endpoint).
     pub pipeline: fedgate_signin::Pipeline,
     /// The administrator's identity policy ([`ADMIN_POLICY`]), parsed once.

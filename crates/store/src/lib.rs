@@ -38,7 +38,8 @@ pub use records::{
 };
 pub use secret::{MASTER_KEY_ENV, MASTER_KEY_LEN, MasterKey, Secret, SecretBox};
 pub use signin::{
-    AuditEvent, AuditLog, AuditOutcome, AuditQuery, EndedSessions, MAX_AUDIT_LISTING,
+    AuditEvent, AuditLog, AuditOutcome, AuditQuery, EndedSessions, MAX_AUDIT_BATCH,
+    MAX_AUDIT_LISTING,
 };
 pub use sql::{Backend, SQLITE_BUSY_TIMEOUT, Store};
 pub use traits::{

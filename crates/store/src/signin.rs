@@ -13,6 +13,10 @@ use crate::{StoreError, sql::Store};
 /// `--since`).
 pub const MAX_AUDIT_LISTING: usize = 10_000;
 
+/// Most events one [`AuditLog::append_audit`] writes: 14 parameters each stays far below
+/// SQLite's 32,766 and PostgreSQL's 65,535 bind parameters.
+pub const MAX_AUDIT_BATCH: usize = 256;
+
 /// Outcome of an audited attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditOutcome {
@@ -90,10 +94,11 @@ pub struct AuditQuery {
 
 /// The append-only audit log.
 pub trait AuditLog: Send + Sync {
-    /// Appends one event.
+    /// Appends events (one statement for all of them: a group commit), at most
+    /// [`MAX_AUDIT_BATCH`].
     fn append_audit(
         &self,
-        event: &AuditEvent,
+        events: &[AuditEvent],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Events matching `query`, oldest first (the newest `limit` of them).
     fn list_audit(
@@ -122,29 +127,50 @@ const AUDIT_COLUMNS: &str = "reference, event_time, event_micros, event, outcome
     detail, instance_id, provider_arn, issuer, subject, session_name, role_arn, client";
 
 impl AuditLog for Store {
-    async fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
+    async fn append_audit(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
+        const COLUMNS: usize = 14;
+        if events.is_empty() {
+            return Ok(());
+        }
+        if events.len() > MAX_AUDIT_BATCH {
+            return Err(StoreError::Configuration {
+                detail: format!("at most {MAX_AUDIT_BATCH} audit events per append"),
+            });
+        }
+        let rows: Vec<String> = (0..events.len())
+            .map(|row| {
+                let placeholders: Vec<String> = (1..=COLUMNS)
+                    .map(|column| format!("${}", row * COLUMNS + column))
+                    .collect();
+                format!("({})", placeholders.join(", "))
+            })
+            .collect();
         let sql = format!(
-            "INSERT INTO audit_events ({AUDIT_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+            "INSERT INTO audit_events ({AUDIT_COLUMNS}) VALUES {}",
+            rows.join(", ")
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(event.reference.as_str())
-            .bind(event.time.unix_timestamp())
-            .bind(i64::from(event.time.microsecond()))
-            .bind(event.event.as_str())
-            .bind(event.outcome.as_str())
-            .bind(event.error_code.as_deref())
-            .bind(event.detail.as_deref())
-            .bind(event.instance_id.as_deref())
-            .bind(event.provider_arn.as_deref())
-            .bind(event.issuer.as_deref())
-            .bind(event.subject.as_deref())
-            .bind(event.session_name.as_deref())
-            .bind(event.role_arn.as_deref())
-            .bind(event.client.as_deref())
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for event in events {
+            query = query
+                .bind(event.reference.as_str())
+                .bind(event.time.unix_timestamp())
+                .bind(i64::from(event.time.microsecond()))
+                .bind(event.event.as_str())
+                .bind(event.outcome.as_str())
+                .bind(event.error_code.as_deref())
+                .bind(event.detail.as_deref())
+                .bind(event.instance_id.as_deref())
+                .bind(event.provider_arn.as_deref())
+                .bind(event.issuer.as_deref())
+                .bind(event.subject.as_deref())
+                .bind(event.session_name.as_deref())
+                .bind(event.role_arn.as_deref())
+                .bind(event.client.as_deref());
+        }
+        query
             .execute(&self.pool)
             .await
-            .map_err(|error| StoreError::db("append audit event", error))?;
+            .map_err(|error| StoreError::db("append audit events", error))?;
         Ok(())
     }
 
