@@ -130,7 +130,7 @@ impl AwsAttributes {
                 }
             } else if name == TRANSITIVE_TAG_KEYS {
                 aws.transitive_tag_keys
-                    .extend(attribute.values.iter().map(|v| v.trim().to_owned()));
+                    .extend(attribute.values.iter().map(|v| xml_trim(v).to_owned()));
             }
         }
         if let Some(key) = aws.transitive_tag_keys.iter().find(|key| {
@@ -148,9 +148,20 @@ impl AwsAttributes {
 
 fn single_value(attribute: &Attribute) -> Option<&str> {
     match attribute.values.as_slice() {
-        [value] => Some(value.trim()),
+        [value] => Some(xml_trim(value)),
         _ => None,
     }
+}
+
+/// `value` without leading and trailing XML white space (space, tab, CR, LF: XML 1.0 §2.3
+/// `S`, what an IdP's pretty-printing adds), and nothing else.
+///
+/// Not `str::trim`, which also removes Unicode white space (no-break space U+00A0, ideographic
+/// space U+3000, line separator U+2028, …): signed values such as `"alice\u{a0}"` and
+/// `"\u{3000}alice"` would then all become the session `alice`, so distinct IdP identities
+/// would share one session. Kept, those characters make the value fail AWS's pattern.
+fn xml_trim(value: &str) -> &str {
+    value.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
 }
 
 /// `[\w+=,.@-]{2,64}` with ASCII `\w`, as AWS documents RoleSessionName and SourceIdentity.
@@ -166,7 +177,7 @@ fn parse_role(value: &str) -> Result<RolePair, Error> {
     let malformed = || Error::RoleMalformed {
         value: value.to_owned(),
     };
-    let mut parts = value.split(',').map(str::trim);
+    let mut parts = value.split(',').map(xml_trim);
     let (Some(first), Some(second), None) = (parts.next(), parts.next(), parts.next()) else {
         return Err(malformed());
     };
@@ -324,6 +335,34 @@ mod tests {
             AwsAttributes::from_attributes(&[attribute(ROLE_SESSION_NAME, &["alice", "bob"])])
                 .unwrap_err();
         assert_eq!(err.code(), "role_session_name_invalid");
+    }
+
+    #[test]
+    fn role_session_name_trims_only_xml_white_space() {
+        // XML white space around the value (pretty-printing) is not part of it.
+        let aws =
+            AwsAttributes::from_attributes(&[attribute(ROLE_SESSION_NAME, &["\n\t alice \r\n"])])
+                .unwrap();
+        assert_eq!(aws.role_session_name.as_deref(), Some("alice"));
+        // Unicode white space is kept, and then fails AWS's pattern: distinct signed values
+        // never collapse into one session name.
+        for value in [
+            "alice\u{a0}",
+            "\u{3000}alice",
+            "alice\u{2028}",
+            "\u{2003}alice\u{85}",
+        ] {
+            let err = AwsAttributes::from_attributes(&[attribute(ROLE_SESSION_NAME, &[value])])
+                .unwrap_err();
+            assert_eq!(err.code(), "role_session_name_invalid", "{value:?}");
+            let err = AwsAttributes::from_attributes(&[attribute(SOURCE_IDENTITY, &[value])])
+                .unwrap_err();
+            assert_eq!(err.code(), "source_identity_invalid", "{value:?}");
+        }
+        // A Role pair padded with a no-break space is not an ARN.
+        let padded = format!("{ROLE_ARN},{PROVIDER_ARN}\u{a0}");
+        let err = AwsAttributes::from_attributes(&[attribute(ROLE, &[&padded])]).unwrap_err();
+        assert_eq!(err.code(), "role_malformed");
     }
 
     #[test]

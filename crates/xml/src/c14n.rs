@@ -447,6 +447,20 @@ impl<'a> Writer<'a, '_> {
         self.out.push(b'<');
         self.out.extend_from_slice(qname.as_bytes());
 
+        // Attributes first (written after the namespaces): the exclusive namespace axis reads
+        // the prefixes of the element's own attributes from them, so each attribute's source
+        // name is resolved once.
+        self.attributes.clear();
+        match self.mode {
+            Mode::Exclusive => self.own_attributes(element, false)?,
+            Mode::Inclusive10 => {
+                self.own_attributes(element, false)?;
+                if element.id() == self.apex {
+                    self.inherit_xml_attributes(element)?;
+                }
+            }
+            Mode::Inclusive11 => self.attributes_11(element)?,
+        }
         self.namespaces.clear();
         let default_undeclaration = match self.mode {
             Mode::Exclusive => self.exclusive_namespaces(element, prefix)?,
@@ -455,7 +469,8 @@ impl<'a> Writer<'a, '_> {
         if default_undeclaration {
             self.out.extend_from_slice(b" xmlns=\"\"");
         }
-        self.namespaces.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        self.namespaces
+            .sort_unstable_by(|a, b| compare_bytes(a.0, b.0));
         for (prefix, uri) in &self.namespaces {
             if prefix.is_empty() {
                 self.out.extend_from_slice(b" xmlns=\"");
@@ -471,19 +486,13 @@ impl<'a> Writer<'a, '_> {
         self.previous_start = self.previous_end;
         self.previous_end = self.rendered.len();
 
-        self.attributes.clear();
-        match self.mode {
-            Mode::Exclusive => self.own_attributes(element, false)?,
-            Mode::Inclusive10 => {
-                self.own_attributes(element, false)?;
-                if element.id() == self.apex {
-                    self.inherit_xml_attributes(element)?;
-                }
-            }
-            Mode::Inclusive11 => self.attributes_11(element)?,
-        }
-        self.attributes
-            .sort_unstable_by(|a, b| (a.namespace, a.local).cmp(&(b.namespace, b.local)));
+        // Namespace URI, then local name (C14N 1.0 §2.2). `compare_bytes` instead of `str::cmp`:
+        // the names are short, and a libc `memcmp` call per comparison made sorting 64
+        // attributes per element (the most the limits allow) cost 15 times the rest of a
+        // signature check.
+        self.attributes.sort_unstable_by(|a, b| {
+            compare_bytes(a.namespace, b.namespace).then_with(|| compare_bytes(a.local, b.local))
+        });
         for attribute in &self.attributes {
             self.out.push(b' ');
             self.out.extend_from_slice(attribute.qname.as_bytes());
@@ -501,8 +510,8 @@ impl<'a> Writer<'a, '_> {
         let empty = prefix.is_empty() && uri.is_empty();
         let start = if empty { 0 } else { self.previous_start };
         let candidates = self.rendered.get(start..).unwrap_or_default();
-        match candidates.iter().rev().find(|(p, _)| *p == prefix) {
-            Some((_, rendered_uri)) => *rendered_uri == uri,
+        match candidates.iter().rev().find(|(p, _)| same(p, prefix)) {
+            Some((_, rendered_uri)) => same(rendered_uri, uri),
             None => empty,
         }
     }
@@ -510,8 +519,8 @@ impl<'a> Writer<'a, '_> {
     /// libxml2 `xmlExcC14NVisibleNsStackFind`: is `(prefix, uri)` the binding of `prefix` most
     /// recently put in force by an output ancestor?
     fn exclusive_find(&self, (prefix, uri): Binding<'_>) -> bool {
-        match self.rendered.iter().rev().find(|(p, _)| *p == prefix) {
-            Some((_, rendered_uri)) => *rendered_uri == uri,
+        match self.rendered.iter().rev().find(|(p, _)| same(p, prefix)) {
+            Some((_, rendered_uri)) => same(rendered_uri, uri),
             None => prefix.is_empty() && uri.is_empty(),
         }
     }
@@ -585,14 +594,21 @@ impl<'a> Writer<'a, '_> {
             has_default |= binding.0.is_empty();
         }
 
-        for attribute in element.attributes() {
-            let Some(uri) = attribute.namespace() else {
-                continue;
+        // The element's own attributes, in document order (queued by `own_attributes`, their
+        // source names already checked against the namespaces roxmltree resolved).
+        for index in 0..self.attributes.len() {
+            let Some(&OutAttribute {
+                namespace: uri,
+                qname,
+                ..
+            }) = self.attributes.get(index)
+            else {
+                break;
             };
-            if uri == XML_NAMESPACE {
+            if uri.is_empty() || uri == XML_NAMESPACE {
                 continue;
             }
-            let (_, prefix) = attribute_qname(element, &attribute)?;
+            let prefix = qname.split_once(':').map_or("", |(prefix, _)| prefix);
             let binding = (prefix, uri);
             let already = self.exclusive_find(binding);
             self.rendered.push(binding);
@@ -785,6 +801,24 @@ fn element_qname<'a>(element: Node<'a, '_>) -> Result<(&'a str, &'a str), Error>
     Ok((qname, prefix))
 }
 
+/// Whether two strings are equal (what `==` computes), without a `bcmp` call: the strings
+/// compared here (prefixes, namespace URIs, local names) are short, and the limits allow up to
+/// 64 × 64 such comparisons per element.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && compare_bytes(a, b).is_eq()
+}
+
+/// Byte-wise order of two strings (what `str::cmp` computes), without a `memcmp` call.
+fn compare_bytes(a: &str, b: &str) -> std::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
 /// The attribute's qualified name and prefix exactly as written in the source, checked
 /// against the namespace roxmltree resolved.
 fn attribute_qname<'a>(
@@ -800,7 +834,7 @@ fn attribute_qname<'a>(
         "xml" => Some(XML_NAMESPACE),
         _ => element
             .namespaces()
-            .find(|ns| ns.name() == Some(prefix))
+            .find(|ns| ns.name().is_some_and(|name| same(name, prefix)))
             .map(|ns| ns.uri()),
     };
     if local != attribute.name() || resolved != namespace {

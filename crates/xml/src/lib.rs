@@ -2,8 +2,9 @@
 //!
 //! Everything fedgate reads from the network passes through [`Document::parse`] first:
 //! - no DOCTYPE, so no entities, external references or entity-expansion bombs;
-//! - hard [`Limits`] on bytes, depth, node count, attributes and namespaces, checked before
-//!   anything else looks at the tree;
+//! - hard [`Limits`] on bytes, depth, node count, attributes and namespaces, enforced by a
+//!   linear pre-scan before roxmltree builds the tree (so no input costs more than a small
+//!   multiple of reading it; see `BENCHMARKS.md`) and checked again on the tree;
 //! - an ID index that refuses duplicate identifiers anywhere in the document, so a
 //!   same-document reference (`URI="#id"`) resolves to exactly one element.
 //!
@@ -17,6 +18,7 @@ pub mod c14n;
 mod element;
 mod error;
 mod limits;
+mod prescan;
 
 use std::collections::HashMap;
 
@@ -55,9 +57,12 @@ impl<'input> Document<'input> {
     ///
     /// # Errors
     /// [`Error::TooLarge`] before parsing when the input exceeds `limits.max_bytes`;
-    /// [`Error::DtdForbidden`] for any DOCTYPE; [`Error::Malformed`] for anything that is not
-    /// well-formed, namespace-valid XML; [`Error::LimitExceeded`] when the tree is deeper or
-    /// larger than allowed; [`Error::DuplicateId`] when an identifier appears twice.
+    /// [`Error::LimitExceeded`] from the pre-scan, before the tree is built, when an element has
+    /// too many attributes or namespaces in scope, or the document is too deep or has too
+    /// many elements; [`Error::DtdForbidden`] for any DOCTYPE; [`Error::Malformed`] for anything
+    /// that is not well-formed, namespace-valid XML (including a namespace declared twice on
+    /// one element); [`Error::LimitExceeded`] when the tree has too many nodes;
+    /// [`Error::DuplicateId`] when an identifier appears twice.
     pub fn parse(input: &'input str, limits: &Limits) -> Result<Self, Error> {
         if input.len() > limits.max_bytes {
             return Err(Error::TooLarge {
@@ -65,6 +70,28 @@ impl<'input> Document<'input> {
                 limit: limits.max_bytes,
             });
         }
+        // INVARIANT: after this, no element exceeds the attribute or namespace limits and no
+        // nesting the depth limit, so roxmltree's per-element work below is bounded.
+        prescan::check(input, limits)?;
+        let options = roxmltree::ParsingOptions {
+            allow_dtd: false,
+            nodes_limit: limits.max_nodes,
+            ..roxmltree::ParsingOptions::default()
+        };
+        let tree = roxmltree::Document::parse_with_options(input, options)
+            .map_err(|error| Error::from_roxmltree(error, limits))?;
+        let ids = check_tree(&tree, limits)?;
+        Ok(Self {
+            tree,
+            ids,
+            limits: limits.clone(),
+        })
+    }
+
+    /// [`Document::parse`] without the pre-scan: roxmltree first, limits on the finished tree
+    /// (how it worked before the pre-scan; the property tests compare the two).
+    #[cfg(test)]
+    pub(crate) fn parse_tree_first(input: &'input str, limits: &Limits) -> Result<Self, Error> {
         let options = roxmltree::ParsingOptions {
             allow_dtd: false,
             nodes_limit: limits.max_nodes,
@@ -142,7 +169,9 @@ fn is_id_like(attribute: &roxmltree::Attribute<'_, '_>) -> bool {
     attribute.name().eq_ignore_ascii_case("id")
 }
 
-/// Walks the tree once: depth, attribute and namespace limits, and the ID index.
+/// Walks the tree once: depth, attribute and namespace limits (already enforced by the
+/// pre-scan; checked again on the tree roxmltree built, so the two cannot drift apart
+/// silently), and the ID index.
 fn check_tree(
     tree: &roxmltree::Document<'_>,
     limits: &Limits,
@@ -172,11 +201,6 @@ fn check_tree(
                 limit: limits.max_namespaces,
             });
         }
-        if let Some(name) = duplicate_namespace_declaration(tree.input_text(), node.range().start) {
-            return Err(Error::Malformed {
-                detail: format!("namespace {name} declared twice on one element"),
-            });
-        }
         for attribute in attributes.filter(is_id_like) {
             let value = attribute.value();
             if seen_id_values.insert(value.into(), ()).is_some() {
@@ -193,40 +217,6 @@ fn check_tree(
         }
     }
     Ok(ids)
-}
-
-/// The first namespace declaration (`xmlns` or `xmlns:p`) that appears twice in the start tag
-/// beginning at `start`.
-///
-/// roxmltree rejects duplicate attributes but not duplicate namespace declarations, which
-/// XML Namespaces forbids; another parser would pick a different one of the two, so such a
-/// document is refused (a parser differential is how signature checks get bypassed).
-fn duplicate_namespace_declaration(input: &str, start: usize) -> Option<&str> {
-    let tag = input.get(start..)?.strip_prefix('<')?;
-    let mut seen: Vec<&str> = Vec::new();
-    let mut rest = tag.trim_start_matches(|c: char| !c.is_whitespace() && c != '>' && c != '/');
-    loop {
-        rest = rest.trim_start();
-        if rest.is_empty() || rest.starts_with('>') || rest.starts_with('/') {
-            return None;
-        }
-        let name_end = rest.find(|c: char| c == '=' || c.is_whitespace())?;
-        let name = rest.get(..name_end)?;
-        rest = rest
-            .get(name_end..)?
-            .trim_start()
-            .strip_prefix('=')?
-            .trim_start();
-        let quote = rest.chars().next()?;
-        let value_end = rest.get(1..)?.find(quote)?;
-        rest = rest.get(value_end + 2..)?;
-        if name == "xmlns" || name.starts_with("xmlns:") {
-            if seen.contains(&name) {
-                return Some(name);
-            }
-            seen.push(name);
-        }
-    }
 }
 
 #[cfg(test)]

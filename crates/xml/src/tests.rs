@@ -215,3 +215,185 @@ fn canonicalization_refuses_an_exclusion_from_another_document() {
     .unwrap();
     assert_eq!(out, b"<a></a>");
 }
+
+// --- The pre-scan -----------------------------------------------------------------------------
+
+fn limit_of(result: Result<Document<'_>, Error>) -> Option<&'static str> {
+    match result {
+        Err(Error::LimitExceeded { what, .. }) => Some(what),
+        _ => None,
+    }
+}
+
+#[test]
+fn prescan_refuses_each_limit_before_the_tree_is_built() {
+    let limits = Limits::default();
+    let many = |n: usize, f: &dyn Fn(usize) -> String| (0..n).map(f).collect::<String>();
+    let attributes = format!("<a{}/>", many(10_000, &|i| format!(" a{i}=\"x\"")));
+    let namespaces = format!(
+        "<a{}/>",
+        many(10_000, &|i| format!(" xmlns:p{i}=\"urn:{i}\""))
+    );
+    // Two new prefixes per level: in scope grows with depth though each element declares two.
+    let nested = many(40, &|i| {
+        format!("<e xmlns:p{i}=\"urn:{i}\" xmlns:q{i}=\"urn:{i}\">")
+    });
+    let deep = "<a>".repeat(10_000);
+    let wide = format!("<a>{}</a>", "<b/>".repeat(60_000));
+    for (input, what) in [
+        (attributes.as_str(), "attributes on one element"),
+        (namespaces.as_str(), "namespaces in scope"),
+        (nested.as_str(), "namespaces in scope"),
+        (deep.as_str(), "depth"),
+        (wide.as_str(), "nodes"),
+    ] {
+        // The documents are not even finished: the pre-scan refuses them on the way.
+        assert_eq!(
+            prescan::check(input, &limits),
+            Err(Error::LimitExceeded {
+                what,
+                limit: match what {
+                    "nodes" => 50_000,
+                    _ => 64,
+                },
+            })
+        );
+        assert_eq!(limit_of(parse(input)), Some(what));
+    }
+}
+
+#[test]
+fn prescan_counts_namespaces_in_scope_as_roxmltree_does() {
+    let limits = Limits {
+        max_namespaces: 2,
+        ..Limits::default()
+    };
+    for (input, accepted) in [
+        // Redeclaring a prefix in scope adds nothing; `xml` never counts.
+        (
+            r#"<a xmlns:p="urn:1" xmlns="urn:d"><b xmlns:p="urn:2" xmlns:xml="http://www.w3.org/XML/1998/namespace"/></a>"#,
+            true,
+        ),
+        // Siblings do not share scope.
+        (
+            r#"<a><b xmlns:p="urn:1" xmlns:q="urn:2"/><c xmlns:r="urn:3" xmlns:s="urn:4"/></a>"#,
+            true,
+        ),
+        (
+            r#"<a xmlns:p="urn:1"><b xmlns:q="urn:2"><c xmlns:r="urn:3"/></b></a>"#,
+            false,
+        ),
+        // The default namespace and its undeclaration count as one prefix.
+        (
+            r#"<a xmlns="urn:d" xmlns:p="urn:1"><b xmlns=""/></a>"#,
+            true,
+        ),
+    ] {
+        let document = Document::parse(input, &limits);
+        assert_eq!(document.is_ok(), accepted, "{input}: {document:?}");
+        assert_eq!(
+            Document::parse_tree_first(input, &limits).is_ok(),
+            accepted,
+            "{input}"
+        );
+    }
+}
+
+#[test]
+fn prescan_leaves_malformed_markup_to_the_parser() {
+    for input in [
+        "<a><!-- unterminated",
+        "<a><!DOCTYPE x></a>",
+        "<a></b>",
+        "<a b='1'c='2'/>",
+        "<a b=1/>",
+        "<a/><b/>",
+        "< a/>",
+        "<a b='1></a>",
+    ] {
+        assert_eq!(prescan::check(input, &Limits::default()), Ok(()), "{input}");
+        assert!(
+            matches!(parse(input), Err(Error::Malformed { .. })),
+            "{input}"
+        );
+    }
+    assert_eq!(
+        parse(r#"<!DOCTYPE a><a/>"#).unwrap_err(),
+        Error::DtdForbidden
+    );
+}
+
+/// Small documents with many attributes and namespace declarations, against small limits.
+fn limited_document() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let leaf = prop::sample::select(vec!["", "t", "<!--c-->", "<?p?>", "<![CDATA[x]]>", "<e/>"])
+        .prop_map(str::to_owned);
+    let declarations = prop::sample::subsequence(
+        vec![
+            " xmlns:p=\"urn:p\"",
+            " xmlns:q=\"urn:q\"",
+            " xmlns:r=\"urn:r\"",
+            " xmlns=\"urn:d\"",
+            " xmlns=\"\"",
+            " xmlns:p=\"urn:p2\"",
+            " xmlns:xml=\"http://www.w3.org/XML/1998/namespace\"",
+        ],
+        0..5,
+    );
+    let attributes = prop::sample::subsequence(
+        vec![
+            " a=\"1\"",
+            " b='>'",
+            " c=\"\"",
+            " p:d=\"1\"",
+            " xml:lang=\"en\"",
+        ],
+        0..5,
+    );
+    leaf.prop_recursive(6, 40, 4, move |inner| {
+        (
+            prop::sample::select(vec!["a", "p:b", "c"]),
+            declarations.clone(),
+            attributes.clone(),
+            prop::collection::vec(inner, 0..4),
+        )
+            .prop_map(|(name, declarations, attributes, children)| {
+                format!(
+                    "<{name}{}{}>{}</{name}>",
+                    declarations.concat(),
+                    attributes.concat(),
+                    children.concat()
+                )
+            })
+    })
+    .prop_map(|body| format!("<root xmlns:p=\"urn:p\">{body}</root>"))
+}
+
+proptest::proptest! {
+    /// The pre-scan changes when a document is refused, never whether: with or without it,
+    /// the same documents are accepted (apart from a namespace declared twice on one element,
+    /// which only the pre-scan looks for now), also for every prefix of a document.
+    #[test]
+    fn prescan_refuses_only_what_the_tree_checks_refuse(
+        input in limited_document(),
+        cut in 0_usize..2000,
+        max_attributes in 1_usize..4,
+        max_namespaces in 1_usize..4,
+        max_depth in 2_usize..6,
+        max_nodes in 5_u32..40,
+    ) {
+        let limits = Limits { max_attributes, max_namespaces, max_depth, max_nodes, ..Limits::default() };
+        let end = (0..=cut.min(input.len())).rev().find(|i| input.is_char_boundary(*i)).unwrap_or(0);
+        for text in [input.as_str(), &input[..end]] {
+            let with = Document::parse(text, &limits);
+            let without = Document::parse_tree_first(text, &limits);
+            let duplicate_namespace = matches!(
+                &with,
+                Err(Error::Malformed { detail }) if detail.contains("declared twice")
+            );
+            if !duplicate_namespace {
+                proptest::prop_assert_eq!(with.is_ok(), without.is_ok(), "{}: {:?} / {:?}", text, with.err(), without.err());
+            }
+        }
+    }
+}
