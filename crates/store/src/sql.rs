@@ -97,9 +97,13 @@ impl Store {
                             // commits but never corrupts the file (SQLite's documented WAL
                             // guarantee). The sign-in path commits a replay row and an audit
                             // row per request, so FULL would cost two fsyncs each.
-                            sqlx::query("PRAGMA synchronous = NORMAL")
+                            // It reads the file: on one SQLite cannot read it fails, and the
+                            // pool would retry until its timeout. Such a file is refused, with
+                            // its name, by the checks right after connecting; until then the
+                            // connection keeps the default (FULL), which is never less safe.
+                            let _ = sqlx::query("PRAGMA synchronous = NORMAL")
                                 .execute(&mut *connection)
-                                .await?;
+                                .await;
                             Ok(())
                         })
                     },
