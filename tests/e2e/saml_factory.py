@@ -130,9 +130,12 @@ class Spec:
 
 # --- xmlsec1 -------------------------------------------------------------------------------------
 def xmlsec1_response_xml(spec: Spec, *, idp: Idp = IDP_A, signing_key: str | None = None,
-                         sign_assertion: bool = True, sign_response: bool = False) -> bytes:
-    """The fixturelib Response, fresh, signed by xmlsec1 with ``signing_key`` (default: the IdP's)."""
-    if shutil.which(F.XMLSEC1) is None:
+                         sign_assertion: bool = True, sign_response: bool = False,
+                         signer: str = "xmlsec1") -> bytes:
+    """The fixturelib Response, fresh, signed with ``signing_key`` (default: the IdP's) by the
+    ``xmlsec1`` binary, or with ``signer="fedgate"`` by the project's own signer
+    (``fedgate saml sign``, crates/dsig)."""
+    if signer == "xmlsec1" and shutil.which(F.XMLSEC1) is None:
         raise RuntimeError(f"xmlsec1 not found ({F.XMLSEC1!r}); run scripts/setup-test-env.sh")
     issuer = spec.issuer or idp.entity_id
     doc = F.Doc(issuer, issue_instant=spec.issue_instant or now_utc(),
@@ -163,7 +166,24 @@ def xmlsec1_response_xml(spec: Spec, *, idp: Idp = IDP_A, signing_key: str | Non
     else:
         authn.set("SessionNotOnOrAfter", F.iso(spec.session_not_on_or_after))
     key = F.Key(signing_key or idp.key)
+    if signer == "fedgate":
+        return fedgate_sign(etree.tostring(tree.getroot()), key, assertion=sign_assertion,
+                            response=sign_response)
     return F.sign_doc(tree, assertion=sign_assertion, response=sign_response, key=key)
+
+
+def fedgate_sign(xml: bytes, key, *, assertion: bool = True, response: bool = False) -> bytes:
+    """Signs ``xml`` with ``fedgate saml sign`` (the binary under test, $FEDGATE_BIN)."""
+    import os
+    import subprocess
+
+    binary = os.environ.get("FEDGATE_BIN") or str(REPO / "target" / "debug" / "fedgate")
+    elements = (["--element", "assertion"] if assertion else []) + (["--element", "response"] if response else [])
+    out = subprocess.run([binary, "saml", "sign", "-", "--key", str(key.key_path), "--cert", str(key.cert_path),
+                          *elements], input=xml, capture_output=True, timeout=60)
+    if out.returncode != 0:
+        raise RuntimeError(f"fedgate saml sign failed: {out.stderr.decode(errors='replace')}")
+    return out.stdout
 
 
 # --- pysaml2 ------------------------------------------------------------------------------------
@@ -281,9 +301,10 @@ def response_xml(*, idp: Idp = IDP_A, role: str = "ConnectAgent", provider: str 
                  recipient: str = ACS_URL, destination: "str | None | object" = SAME_AS_RECIPIENT,
                  validity: dt.timedelta = dt.timedelta(minutes=5),
                  session_not_on_or_after: dt.datetime | None = None,
-                 sign_assertion: bool = True, sign_response: bool = False) -> bytes:
+                 sign_assertion: bool = True, sign_response: bool = False,
+                 signer: str = "xmlsec1") -> bytes:
     """One Response as XML bytes. ``idp`` chooses the signer (IDP_A / IDP_B: xmlsec1 with that
-    IdP's key; IDP_PYSAML2: the pysaml2 IdP).
+    IdP's key, or fedgate's own signer with ``signer="fedgate"``; IDP_PYSAML2: the pysaml2 IdP).
 
     - ``role``/``provider``: short names for the single Role pair (or ``roles``: full values);
     - ``expired``: issued 1 h ago with 5 min validity (well past fedgate's 180 s skew);
@@ -311,7 +332,7 @@ def response_xml(*, idp: Idp = IDP_A, role: str = "ConnectAgent", provider: str 
             raise ValueError("expired/attacker responses are built with xmlsec1 (idp=IDP_A or IDP_B)")
         return pysaml2_response_xml(spec, sign_assertion=sign_assertion, sign_response=sign_response)
     return xmlsec1_response_xml(spec, idp=idp, signing_key=ATTACKER_KEY if attacker else None,
-                                sign_assertion=sign_assertion, sign_response=sign_response)
+                                sign_assertion=sign_assertion, sign_response=sign_response, signer=signer)
 
 
 def response(**kw) -> str:

@@ -2,7 +2,8 @@
 sign-in endpoint, the console session leads through the contact-center federation hop to the agent
 workspace, through either of the instance's identity providers.
 
-- IdP A signs with xmlsec1 (tests/keys/idp-a), IdP B is a real pysaml2 IdP (tests/keys/pysaml2-idp);
+- IdP A signs with the project's own signer (`fedgate saml sign`, tests/keys/idp-a), IdP B is a
+  real pysaml2 IdP (tests/keys/pysaml2-idp); the chooser and forged cases use xmlsec1;
   both are registered as SAML providers, and one role's trust policy names both.
 - Each refusal shows its page with its code and an audit reference that `fedgate audit` finds.
 - Screenshots of every page are kept in target/e2e-artifacts/screenshots.
@@ -71,7 +72,11 @@ class ContactCenter:
 
     def response(self, *, idp=S.IDP_A, provider: str = A, role: str = ROLE, session_name: str = "alice",
                  **kw) -> str:
+        """IdP A's responses are signed by fedgate's own signer (crates/dsig through
+        `fedgate saml sign`), IdP B's by pysaml2."""
         kw.setdefault("recipient", self.acs)
+        if idp is S.IDP_A:
+            kw.setdefault("signer", "fedgate")
         return S.response(idp=idp, role=role, provider=provider, session_name=session_name,
                           nameid=session_name, **kw)
 
@@ -131,7 +136,7 @@ def assert_refused(browser: Browser, cc: ContactCenter, code: str, shot: str) ->
     assert events[0]["outcome"] == "failure" and events[0]["error_code"] == code
 
 
-@pytest.mark.parametrize("idp,provider,label", [(S.IDP_A, A, "idp-a-xmlsec1"), (S.IDP_PYSAML2, B, "idp-b-pysaml2")])
+@pytest.mark.parametrize("idp,provider,label", [(S.IDP_A, A, "idp-a-fedgate-signer"), (S.IDP_PYSAML2, B, "idp-b-pysaml2")])
 def test_agent_reaches_workspace_through_either_idp(browser, portal, cc, idp, provider, label):
     page = sign_in(browser, portal, cc, cc.response(idp=idp, provider=provider), cc.federate_relay)
     assert page == "agent-workspace", browser.text()

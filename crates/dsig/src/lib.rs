@@ -18,12 +18,14 @@ pub mod algorithm;
 pub mod danger;
 mod error;
 mod key;
+mod pem;
 mod sign;
 mod verify;
 
 pub use algorithm::{DigestAlgorithm, SignatureAlgorithm};
 pub use error::Error;
 pub use key::{KeyKind, MIN_RSA_BITS, MIN_WEAK_RSA_BITS, TrustedKey};
+pub use pem::pem_block;
 pub use sign::{SigningKey, sign_enveloped};
 pub use verify::{Policy, Verified, decode_base64, verify_enveloped};
 

@@ -38,6 +38,24 @@ impl std::fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
+    /// A key from a PEM `PRIVATE KEY` (PKCS#8) and its PEM `CERTIFICATE`.
+    ///
+    /// # Errors
+    /// [`Error::KeyInvalid`] when either is not such a PEM block, or as
+    /// [`SigningKey::from_pkcs8_der`].
+    pub fn from_pem(private_key_pem: &str, certificate_pem: &str) -> Result<Self, Error> {
+        let block = |text: &str, label: &str| match crate::pem_block(text) {
+            Some((found, der)) if found == label => Ok(der),
+            _ => Err(Error::KeyInvalid {
+                detail: format!("expected a PEM {label} block"),
+            }),
+        };
+        Self::from_pkcs8_der(
+            &block(private_key_pem, "PRIVATE KEY")?,
+            &block(certificate_pem, "CERTIFICATE")?,
+        )
+    }
+
     /// A key from PKCS#8 DER (RSA, or ECDSA on P-256 / P-384) and its DER certificate.
     ///
     /// # Errors

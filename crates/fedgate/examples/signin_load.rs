@@ -72,22 +72,6 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-fn pem_der(path: &str, label: &str) -> Result<Vec<u8>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    let begin = format!("-----BEGIN {label}-----");
-    let end = format!("-----END {label}-----");
-    let body: String = text
-        .split(&begin)
-        .nth(1)
-        .and_then(|rest| rest.split(&end).next())
-        .ok_or_else(|| format!("{path}: no {label}"))?
-        .split_whitespace()
-        .collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .map_err(|e| format!("{path}: {e}"))
-}
-
 /// One signed response, as the form field value (base64, then form-encoded).
 fn signed_response(
     args: &Args,
@@ -203,11 +187,9 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 fn main() -> Result<(), String> {
     let args = parse_args()?;
-    let key = SigningKey::from_pkcs8_der(
-        &pem_der(&args.key, "PRIVATE KEY")?,
-        &pem_der(&args.cert, "CERTIFICATE")?,
-    )
-    .map_err(|e| e.to_string())?;
+    let read = |path: &str| std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"));
+    let key =
+        SigningKey::from_pem(&read(&args.key)?, &read(&args.cert)?).map_err(|e| e.to_string())?;
     let host = args
         .url
         .strip_prefix("http://")

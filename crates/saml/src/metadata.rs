@@ -182,7 +182,7 @@ pub(crate) fn key_from_file_content(content: &[u8], rsa: RsaKeys) -> Result<Trus
         })
     };
     if let Ok(text) = std::str::from_utf8(content) {
-        if let Some((label, der)) = pem_block(text) {
+        if let Some((label, der)) = fedgate_dsig::pem_block(text) {
             return match label {
                 "CERTIFICATE" => certificate_key(&der, rsa),
                 "PUBLIC KEY" => spki_key(&der, rsa),
@@ -206,19 +206,6 @@ pub(crate) fn key_from_file_content(content: &[u8], rsa: RsaKeys) -> Result<Trus
         Err(weak @ Error::Key(fedgate_dsig::Error::KeyTooWeak { .. })) => Err(weak),
         Err(certificate_error) => spki_key(content, rsa).map_err(|_| certificate_error),
     }
-}
-
-/// The label and decoded body of the first PEM block in `text`.
-fn pem_block(text: &str) -> Option<(&str, Vec<u8>)> {
-    let start = text.find("-----BEGIN ")?;
-    let after_begin = text.get(start + "-----BEGIN ".len()..)?;
-    let label_end = after_begin.find("-----")?;
-    let label = after_begin.get(..label_end)?;
-    let body_start = label_end + "-----".len();
-    let end_marker = format!("-----END {label}-----");
-    let body_end = after_begin.find(&end_marker)?;
-    let body = after_begin.get(body_start..body_end)?;
-    Some((label, decode_base64(body)?))
 }
 
 #[cfg(test)]

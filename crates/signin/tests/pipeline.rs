@@ -31,26 +31,11 @@ fn keys_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/keys")
 }
 
-fn pem(path: &str, label: &str) -> Vec<u8> {
-    let text = std::fs::read_to_string(keys_dir().join(path)).unwrap();
-    let body: String = text
-        .split(&format!("-----BEGIN {label}-----"))
-        .nth(1)
-        .unwrap()
-        .split(&format!("-----END {label}-----"))
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .unwrap()
-}
-
 fn signing_key(name: &str) -> SigningKey {
-    SigningKey::from_pkcs8_der(
-        &pem(&format!("{name}.key.pem"), "PRIVATE KEY"),
-        &pem(&format!("{name}.cert.pem"), "CERTIFICATE"),
+    let read = |file: String| std::fs::read_to_string(keys_dir().join(file)).unwrap();
+    SigningKey::from_pem(
+        &read(format!("{name}.key.pem")),
+        &read(format!("{name}.cert.pem")),
     )
     .unwrap()
 }

@@ -6,3 +6,4 @@ pub mod logging;
 pub mod policy;
 pub mod saml;
 pub mod serve;
+pub mod sign;

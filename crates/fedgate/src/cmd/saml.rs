@@ -27,6 +27,8 @@ use time::format_description::well_known::Rfc3339;
 pub enum SamlCommand {
     /// Validate a SAML response offline and explain every check.
     Check(CheckArgs),
+    /// Sign a SAML response with the project's signer (tests, checking a service provider).
+    Sign(super::sign::SignArgs),
 }
 
 /// Arguments of `fedgate saml check`.
@@ -78,6 +80,18 @@ pub fn run(command: SamlCommand, matches: Option<&ArgMatches>) -> ExitCode {
     match command {
         SamlCommand::Check(args) => {
             check(&args, matches.and_then(|m| m.subcommand_matches("check")))
+        }
+        SamlCommand::Sign(args) => super::sign::run(&args),
+    }
+}
+
+impl UsageError {
+    /// An input that cannot be used.
+    pub(crate) fn input(message: String) -> Self {
+        Self {
+            message,
+            hint: "check the file given",
+            code: "input_invalid",
         }
     }
 }
@@ -297,7 +311,7 @@ fn pair_certificates(
     Ok(pairs)
 }
 
-fn read_input(path: &Path) -> Result<Vec<u8>, UsageError> {
+pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>, UsageError> {
     if path.as_os_str() == "-" {
         let mut input = Vec::new();
         std::io::stdin()
