@@ -9,35 +9,14 @@
     reason = "integration test: a failed step aborts the test with its message"
 )]
 
-use std::io::Write as _;
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
+
+use common::fedgate;
 
 const VALID: &str = "tests/attacks/valid/assertion-signed.xml";
 const AT: &str = "2026-01-01T00:01:00Z";
-
-fn fedgate(args: &[&str], stdin: Option<&[u8]>) -> (Option<i32>, String, String) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fedgate"))
-        .current_dir(root)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(bytes) = stdin {
-        input.write_all(bytes).unwrap();
-    }
-    drop(input);
-    let output = child.wait_with_output().unwrap();
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn valid_response_exits_0_with_a_report_of_every_check() {

@@ -9,32 +9,13 @@
     reason = "integration test: a failed step aborts the test with its message"
 )]
 
-use std::io::Write as _;
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
+
+use common::fedgate;
 
 const AT: &str = "2026-01-01T00:01:00Z";
-
-fn fedgate(args: &[&str], stdin: &[u8]) -> (Option<i32>, String, String) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fedgate"))
-        .current_dir(root)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin).unwrap();
-    drop(input);
-    let output = child.wait_with_output().unwrap();
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
 
 /// The valid fixture with its signature removed.
 fn unsigned_response() -> String {
@@ -56,7 +37,7 @@ fn check(xml: &str) -> Option<i32> {
         "--at",
         AT,
     ];
-    fedgate(&args, xml.as_bytes()).0
+    fedgate(&args, Some(xml.as_bytes())).0
 }
 
 #[test]
@@ -72,7 +53,7 @@ fn signed_responses_pass_check_and_changes_do_not() {
     ] {
         let (code, signed, stderr) = fedgate(
             &["saml", "sign", "-", "--key", key, "--cert", cert],
-            unsigned.as_bytes(),
+            Some(unsigned.as_bytes()),
         );
         assert_eq!(code, Some(0), "{stderr}");
         assert_eq!(check(&signed), Some(0), "{key}");
@@ -98,7 +79,7 @@ fn signed_responses_pass_check_and_changes_do_not() {
             "--element",
             "response",
         ],
-        unsigned.as_bytes(),
+        Some(unsigned.as_bytes()),
     );
     assert_eq!(code, Some(0));
     assert_eq!(both.matches("<ds:Signature ").count(), 2);
@@ -118,7 +99,7 @@ fn unusable_keys_and_inputs_are_usage_errors() {
             "--cert",
             "tests/keys/idp-a.cert.pem",
         ],
-        unsigned.as_bytes(),
+        Some(unsigned.as_bytes()),
     );
     assert_eq!(code, Some(2));
     assert!(stderr.contains("PRIVATE KEY"), "{stderr}");
@@ -132,7 +113,7 @@ fn unusable_keys_and_inputs_are_usage_errors() {
             "--cert",
             "tests/keys/idp-b.cert.pem",
         ],
-        unsigned.as_bytes(),
+        Some(unsigned.as_bytes()),
     );
     assert_eq!(code, Some(2), "a certificate of another key: {stderr}");
     let (code, _, _) = fedgate(
@@ -145,7 +126,7 @@ fn unusable_keys_and_inputs_are_usage_errors() {
             "--cert",
             "tests/keys/idp-a.cert.pem",
         ],
-        b"<notsaml/>",
+        Some(b"<notsaml/>"),
     );
     assert_eq!(code, Some(2));
 }

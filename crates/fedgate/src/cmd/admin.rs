@@ -1,11 +1,11 @@
 //! `fedgate admin`: operator tasks on a data directory or database, with or without a
 //! running server.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Subcommand};
-use fedgate_server::config::{Config, Overrides, check_environment};
+use clap::Subcommand;
+
+use super::store_args::{StoreArgs, runtime};
 
 /// Operator tasks.
 #[derive(Debug, Subcommand)]
@@ -13,23 +13,6 @@ pub enum AdminCommand {
     /// Create a new administrator key, print it, and delete every other administrator key
     /// (they stop working from the next request on, also on a running server).
     RotateKey(StoreArgs),
-}
-
-/// Where the store is: as for `fedgate serve` (flags over `FEDGATE_*` over the file).
-#[derive(Debug, Args)]
-pub struct StoreArgs {
-    /// A TOML configuration file (as `fedgate serve --config`).
-    #[arg(long, value_name = "FILE", env = "FEDGATE_CONFIG")]
-    config: Option<PathBuf>,
-    /// Data directory [default: ./fedgate-data].
-    #[arg(long, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
-    /// Database URL: sqlite://… or postgres://… [default: SQLite in the data directory].
-    #[arg(long, value_name = "URL")]
-    database_url: Option<String>,
-    /// AWS account ID the server plays [default: 000000000000].
-    #[arg(long, value_name = "ID")]
-    account_id: Option<String>,
 }
 
 /// Runs an admin command. Exit codes: 0 done, 1 the store or keys could not be used,
@@ -41,34 +24,16 @@ pub fn run(command: AdminCommand) -> ExitCode {
 }
 
 fn rotate_key(args: StoreArgs) -> ExitCode {
-    if let Err(message) =
-        check_environment(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()))
-    {
-        eprintln!("error: {message}");
-        return ExitCode::from(2);
-    }
-    let overrides = Overrides {
-        data_dir: args.data_dir,
-        database_url: args.database_url,
-        account_id: args.account_id,
-        ..Overrides::default()
-    };
-    let config = match Config::load(args.config.as_deref(), &overrides) {
+    let config = match args.config() {
         Ok(config) => config,
         Err(message) => {
             eprintln!("error: {message}");
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     match runtime.block_on(fedgate_server::rotate_admin_key(&config)) {
         Ok(rotated) => {

@@ -1,41 +1,15 @@
 //! `fedgate audit`: reads the audit log from the store `fedgate serve` uses.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use fedgate_server::config::{Config, Overrides};
 use fedgate_store::{
     AuditEvent, AuditLog as _, AuditOutcome, AuditQuery, MAX_AUDIT_LISTING, Store,
 };
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// Where the store is: the same options and defaults as `fedgate serve`.
-#[derive(Debug, Args)]
-pub struct StoreArgs {
-    /// The TOML configuration file `fedgate serve` uses.
-    #[arg(long, value_name = "FILE", env = "FEDGATE_CONFIG")]
-    config: Option<PathBuf>,
-    /// Data directory [default: ./fedgate-data].
-    #[arg(long, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
-    /// Database URL: sqlite://… or postgres://… [default: SQLite in the data directory].
-    #[arg(long, value_name = "URL")]
-    database_url: Option<String>,
-}
-
-impl StoreArgs {
-    /// The configuration these options (and `FEDGATE_*`, and the file) name.
-    pub fn config(&self) -> Result<Config, String> {
-        let overrides = Overrides {
-            data_dir: self.data_dir.clone(),
-            database_url: self.database_url.clone(),
-            ..Overrides::default()
-        };
-        Config::load(self.config.as_deref(), &overrides)
-    }
-}
+use super::store_args::{StoreArgs, runtime};
 
 /// Outcome filter.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -93,15 +67,9 @@ pub fn run(args: AuditArgs) -> ExitCode {
         provider_arn: args.provider,
         limit: args.limit,
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let database_url = config.database_url();
     let events = runtime.block_on(async {

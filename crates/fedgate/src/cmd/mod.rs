@@ -7,3 +7,4 @@ pub mod policy;
 pub mod saml;
 pub mod serve;
 pub mod sign;
+pub mod store_args;
