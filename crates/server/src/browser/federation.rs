@@ -71,13 +71,9 @@ pub(super) async fn console_home(
     let visit = Visit::new(&state, "console", request.extensions());
     let now = state.clock.now();
     let none = AuditContext::default();
-    let (console, principal) = match console_session(&state, request.headers(), now).await {
+    let (console, principal) = match console_session(&visit, request.headers(), now).await {
         Ok(opened) => opened,
-        Err(code) => {
-            return visit
-                .refuse_clearing(code, "no valid console session", &none, &[Kind::Console])
-                .await;
-        }
+        Err(refused) => return refused,
     };
     let Principal::Session { claims, .. } = &principal else {
         return visit
@@ -132,14 +128,9 @@ pub(super) async fn federate(
     let mut visit = Visit::new(&state, "federate", request.extensions());
     visit.in_instance(&instance_id);
     let now = state.clock.now();
-    let (console, principal) = match console_session(&state, request.headers(), now).await {
+    let (console, principal) = match console_session(&visit, request.headers(), now).await {
         Ok(opened) => opened,
-        Err(code) => {
-            let none = AuditContext::default();
-            return visit
-                .refuse_clearing(code, "no valid console session", &none, &[Kind::Console])
-                .await;
-        }
+        Err(refused) => return refused,
     };
     let Principal::Session { claims, .. } = &principal else {
         let none = AuditContext::default();

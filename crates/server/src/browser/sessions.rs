@@ -38,8 +38,27 @@ async fn ended(state: &AppState, sid: &str) -> Result<(), &'static str> {
 /// session it carries as a principal.
 ///
 /// # Errors
-/// The refusal code: `session_required`, `session_expired` or `internal_error`.
+/// The refusal page (`session_required`, `session_expired` or `internal_error`), the cookie
+/// removed.
 pub(super) async fn console_session(
+    visit: &Visit<'_>,
+    headers: &HeaderMap,
+    now: OffsetDateTime,
+) -> Result<(ConsoleSession, Principal), Response> {
+    match open_console_session(visit.state, headers, now).await {
+        Ok(opened) => Ok(opened),
+        Err(code) => Err(visit
+            .refuse_clearing(
+                code,
+                "no valid console session",
+                &AuditContext::default(),
+                &[Kind::Console],
+            )
+            .await),
+    }
+}
+
+async fn open_console_session(
     state: &AppState,
     headers: &HeaderMap,
     now: OffsetDateTime,
@@ -64,8 +83,27 @@ pub(super) async fn console_session(
 /// The agent session of the request, checked against sign-out.
 ///
 /// # Errors
-/// The refusal code: `session_required`, `session_expired` or `internal_error`.
+/// The refusal page (`session_required`, `session_expired` or `internal_error`), the cookie
+/// removed.
 pub(super) async fn agent_session(
+    visit: &Visit<'_>,
+    headers: &HeaderMap,
+    now: OffsetDateTime,
+) -> Result<AgentSession, Response> {
+    match open_agent_session(visit.state, headers, now).await {
+        Ok(agent) => Ok(agent),
+        Err(code) => Err(visit
+            .refuse_clearing(
+                code,
+                "no valid agent session",
+                &AuditContext::default(),
+                &[Kind::Agent],
+            )
+            .await),
+    }
+}
+
+async fn open_agent_session(
     state: &AppState,
     headers: &HeaderMap,
     now: OffsetDateTime,

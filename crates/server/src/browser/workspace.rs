@@ -34,14 +34,9 @@ pub(super) async fn workspace(
 ) -> Response {
     let mut visit = Visit::new(&state, "workspace", request.extensions());
     let now = state.clock.now();
-    let agent = match agent_session(&state, request.headers(), now).await {
+    let agent = match agent_session(&visit, request.headers(), now).await {
         Ok(agent) => agent,
-        Err(code) => {
-            let none = AuditContext::default();
-            return visit
-                .refuse_clearing(code, "no valid agent session", &none, &[Kind::Agent])
-                .await;
-        }
+        Err(refused) => return refused,
     };
     visit.in_instance(&agent.instance_id);
     let context = agent_context(&agent);
@@ -117,14 +112,9 @@ pub(super) async fn agent_status(
     let mut visit = Visit::new(&state, "agent_status", request.extensions());
     let now = state.clock.now();
     let (parts, body) = request.into_parts();
-    let agent = match agent_session(&state, &parts.headers, now).await {
+    let agent = match agent_session(&visit, &parts.headers, now).await {
         Ok(agent) => agent,
-        Err(code) => {
-            let none = AuditContext::default();
-            return visit
-                .refuse_clearing(code, "no valid agent session", &none, &[Kind::Agent])
-                .await;
-        }
+        Err(refused) => return refused,
     };
     visit.in_instance(&agent.instance_id);
     let context = agent_context(&agent);
