@@ -52,8 +52,6 @@ pub const MAX_SESSION_SECONDS: i64 = 43_200;
 pub struct Caller {
     /// The caller's principal ARN.
     pub principal_arn: String,
-    /// Whether the caller is the administrator (long-term admin key).
-    pub is_admin: bool,
 }
 
 /// A SAML provider with its metadata parsed, as STS and the sign-in endpoint use it.

@@ -42,7 +42,6 @@ async fn fixture(url: &str) -> Fixture {
 fn admin() -> Caller {
     Caller {
         principal_arn: format!("arn:aws:iam::{ACCOUNT}:root"),
-        is_admin: true,
     }
 }
 

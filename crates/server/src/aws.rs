@@ -244,15 +244,8 @@ async fn iam(
         }
         return Err(error);
     }
-    let caller = match principal {
-        Principal::LongTermKey { principal_arn, .. } => Caller {
-            principal_arn: principal_arn.clone(),
-            is_admin: true,
-        },
-        Principal::Session { claims, .. } => Caller {
-            principal_arn: claims.assumed_role_arn(),
-            is_admin: false,
-        },
+    let caller = Caller {
+        principal_arn: principal.arn(),
     };
     let result = state.iam.handle(request, &caller, now).await;
     if audited {
