@@ -14,7 +14,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 use time::OffsetDateTime;
 
-use crate::sql::{Store, commit, get, timestamp};
+use crate::sql::{Store, commit, count_rows, get, timestamp};
 use crate::{StoreError, Tag};
 
 /// A contact-center instance.
@@ -236,20 +236,6 @@ pub trait ConnectStore: Send + Sync {
 
 fn flag(value: bool) -> i64 {
     i64::from(value)
-}
-
-async fn count(
-    transaction: &mut Transaction<'static, Any>,
-    operation: &'static str,
-    sql: &'static str,
-    bind: &str,
-) -> Result<usize, StoreError> {
-    let row = sqlx::query(sql)
-        .bind(bind.to_owned())
-        .fetch_one(&mut **transaction)
-        .await
-        .map_err(|error| StoreError::db(operation, error))?;
-    Ok(usize::try_from(get::<i64>(&row, "n")?).unwrap_or(usize::MAX))
 }
 
 async fn read_tags(
@@ -538,11 +524,11 @@ impl ConnectStore for Store {
                 return Ok(Some(existing));
             }
         }
-        let instances = count(
+        let instances = count_rows(
             &mut transaction,
             "create connect instance",
             "SELECT COUNT(*) AS n FROM connect_instances WHERE id <> $1",
-            &instance.id,
+            Some(&instance.id),
         )
         .await?;
         if instances >= max_instances {
@@ -720,11 +706,11 @@ impl ConnectStore for Store {
     ) -> Result<(), StoreError> {
         let mut transaction = self.write("create connect user").await?;
         lock_instance(&mut transaction, &user.instance_id).await?;
-        let users = count(
+        let users = count_rows(
             &mut transaction,
             "create connect user",
             "SELECT COUNT(*) AS n FROM connect_users WHERE instance_id = $1",
-            &user.instance_id,
+            Some(&user.instance_id),
         )
         .await?;
         if users >= max_users {

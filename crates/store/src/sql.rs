@@ -216,7 +216,7 @@ async fn ensure_room(
 
 /// `SELECT COUNT(*) AS n …` inside `transaction`, with at most one bound parameter: the row
 /// count a quota is checked against.
-async fn count_rows(
+pub(crate) async fn count_rows(
     transaction: &mut Transaction<'static, Any>,
     operation: &'static str,
     sql: &'static str,
