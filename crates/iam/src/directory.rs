@@ -23,7 +23,7 @@ pub struct ProviderDirectory {
 
 impl ProviderDirectory {
     /// Every identity provider of every SAML provider, flattened (the trust set of the
-    /// browser endpoint). Index `i` belongs to [`ProviderDirectory::owner`]`(i)`.
+    /// browser endpoint); [`ProviderDirectory::owners`] says whose each one is.
     #[must_use]
     pub fn identity_providers(&self) -> &[IdentityProvider] {
         &self.identity_providers
@@ -34,27 +34,6 @@ impl ProviderDirectory {
     #[must_use]
     pub fn owners(&self) -> &[usize] {
         &self.owners
-    }
-
-    /// The SAML provider whose metadata holds identity provider `index`.
-    #[must_use]
-    pub fn owner(&self, index: usize) -> Option<&Arc<SamlProviderRecord>> {
-        self.owners
-            .get(index)
-            .and_then(|owner| self.providers.get(*owner))
-    }
-
-    /// The providers whose metadata declares `entity_id`.
-    pub fn providers_for_issuer<'a>(
-        &'a self,
-        entity_id: &'a str,
-    ) -> impl Iterator<Item = &'a Arc<SamlProviderRecord>> + 'a {
-        self.providers.iter().filter(move |provider| {
-            provider
-                .identity_providers
-                .iter()
-                .any(|idp| idp.entity_id() == Some(entity_id))
-        })
     }
 
     /// Every provider, ordered by ARN.

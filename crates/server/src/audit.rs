@@ -69,6 +69,33 @@ pub async fn record(state: &AppState, entry: Entry<'_>) -> String {
     reference
 }
 
+/// Records an API call: a success, or a failure with its error code and message.
+pub async fn record_call(
+    state: &AppState,
+    event: &str,
+    context: &AuditContext,
+    error: Option<(&str, &str)>,
+    instance_id: Option<&str>,
+    client: Option<String>,
+) -> String {
+    let outcome = match error {
+        None => AuditOutcome::Success,
+        Some(_) => AuditOutcome::Failure,
+    };
+    record(
+        state,
+        Entry {
+            event,
+            outcome,
+            error,
+            context,
+            instance_id,
+            client,
+        },
+    )
+    .await
+}
+
 /// Events waiting for the writer; past it, requests wait for room (back-pressure, never loss).
 const AUDIT_QUEUE: usize = 4096;
 

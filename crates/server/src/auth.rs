@@ -11,9 +11,7 @@
 //! [`ADMIN_POLICY`]: crate::state::ADMIN_POLICY
 
 use fedgate_aws_wire::{AwsError, sigv4};
-use fedgate_iam_policy::{
-    Allowed, Evaluation, ParseOptions, Policy, PolicySet, RequestContext, evaluate,
-};
+use fedgate_iam_policy::{Allowed, ParseOptions, Policy, PolicySet, RequestContext, evaluate};
 use fedgate_sts::SessionClaims;
 use time::OffsetDateTime;
 
@@ -247,9 +245,7 @@ pub async fn authorize(
     for (key, value) in &question.keys {
         context = context.with_key(key, value.clone());
     }
-    decide(evaluate(&set, &context))
-}
-
-fn decide(evaluation: Evaluation<'_>) -> Result<Allowed, Refusal> {
-    evaluation.into_allowed().map_err(|_| Refusal::Denied)
+    evaluate(&set, &context)
+        .into_allowed()
+        .map_err(|_| Refusal::Denied)
 }

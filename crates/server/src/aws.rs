@@ -16,7 +16,6 @@ use axum::response::{IntoResponse, Response};
 use fedgate_aws_wire::{AwsError, QueryRequest, Service, sigv4};
 use fedgate_iam::Caller;
 use fedgate_signin::{AssumeRequest, AuditContext, StsRefusal};
-use fedgate_store::AuditOutcome;
 use fedgate_sts::{CallerIdentity, Secret};
 use time::OffsetDateTime;
 
@@ -269,25 +268,10 @@ async fn audit_aws(
     result: Result<(), &AwsError>,
     client: Option<String>,
 ) {
-    let (outcome, error) = match result {
-        Ok(()) => (AuditOutcome::Success, None),
-        Err(error) => (
-            AuditOutcome::Failure,
-            Some((error.code.as_str(), error.message.as_str())),
-        ),
-    };
-    crate::audit::record(
-        state,
-        crate::audit::Entry {
-            event,
-            outcome,
-            error,
-            context,
-            instance_id: None,
-            client,
-        },
-    )
-    .await;
+    let error = result
+        .err()
+        .map(|error| (error.code.as_str(), error.message.as_str()));
+    crate::audit::record_call(state, event, context, error, None, client).await;
 }
 
 /// What an IAM request acts on, for authorization: the resource ARN of the action (from the

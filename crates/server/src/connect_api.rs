@@ -40,7 +40,6 @@ use fedgate_connect::wire::{
 };
 use fedgate_connect::{ConnectError, FederationCaller, parse_json};
 use fedgate_signin::AuditContext;
-use fedgate_store::AuditOutcome;
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -354,7 +353,7 @@ async fn run(
         }
     }
     let action = format!("connect:{}", operation.name());
-    tracing::info!(operation = operation.name(), principal = %principal.arn(), "connect request");
+    tracing::debug!(operation = operation.name(), principal = %principal.arn(), "connect request");
     let (resource, keys) = operation.question_parts(state, &principal, &body);
     let question = Question {
         action: &action,
@@ -369,23 +368,13 @@ async fn run(
         Err(error) => Err(error),
     };
     if audited {
-        let error = result.as_ref().err();
-        crate::audit::record(
-            state,
-            crate::audit::Entry {
-                event: &action,
-                outcome: if error.is_some() {
-                    AuditOutcome::Failure
-                } else {
-                    AuditOutcome::Success
-                },
-                error: error.map(|error| (model_code(&error.code), error.message.as_str())),
-                context: &context,
-                instance_id: instance_id.as_deref(),
-                client: incoming.client.clone(),
-            },
-        )
-        .await;
+        let error = result
+            .as_ref()
+            .err()
+            .map(|error| (model_code(&error.code), error.message.as_str()));
+        let instance_id = instance_id.as_deref();
+        let client = incoming.client.clone();
+        crate::audit::record_call(state, &action, &context, error, instance_id, client).await;
     }
     result
 }

@@ -7,7 +7,6 @@
 //! can make one; the nonce is recorded once in the replay cache when the form is submitted, so
 //! a form can be used once; the response is validated again at submission.
 
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -42,27 +41,16 @@ pub(crate) enum TicketError {
 }
 
 pub(crate) fn nonce() -> Result<String, TicketError> {
-    use aws_lc_rs::rand::SecureRandom as _;
-    let mut bytes = [0_u8; 16];
-    aws_lc_rs::rand::SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| TicketError::Internal("the system random generator failed".to_owned()))?;
-    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+    fedgate_store::random_id().map_err(|error| TicketError::Internal(error.to_string()))
 }
 
 impl Pipeline {
     pub(crate) fn seal_ticket(&self, ticket: &Ticket) -> Result<String, TicketError> {
         let json =
             serde_json::to_vec(ticket).map_err(|error| TicketError::Internal(error.to_string()))?;
-        let sealed = self
-            .chooser
-            .seal(TICKET_CONTEXT, &json)
-            .map_err(|error| TicketError::Internal(error.to_string()))?;
-        // URL-safe, so the ticket survives form encoding untouched.
-        let standard = base64::engine::general_purpose::STANDARD
-            .decode(&sealed)
-            .map_err(|error| TicketError::Internal(error.to_string()))?;
-        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(standard))
+        self.chooser
+            .seal_url_safe(TICKET_CONTEXT, &json)
+            .map_err(|error| TicketError::Internal(error.to_string()))
     }
 
     pub(crate) fn open_ticket(
@@ -74,13 +62,9 @@ impl Pipeline {
         if sealed.len() > 2 * fedgate_saml::binding::DEFAULT_MAX_DECODED {
             return Err(TicketError::Invalid);
         }
-        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(sealed.trim())
-            .map_err(|_| TicketError::Invalid)?;
-        let standard = base64::engine::general_purpose::STANDARD.encode(raw);
         let json = self
             .chooser
-            .open(TICKET_CONTEXT, &standard)
+            .open_url_safe(TICKET_CONTEXT, sealed.trim())
             .map_err(|_| TicketError::Invalid)?;
         let ticket: Ticket =
             serde_json::from_slice(json.expose()).map_err(|_| TicketError::Invalid)?;

@@ -36,7 +36,7 @@ pub use records::{
     AccessKeyRow, AttachedPolicy, InlinePolicy, ListQuery, ManagedPolicyRow, Page, RoleRow,
     RoleUpdate, SamlProviderRow, SamlProviderSummary, SamlProviderUpdate, Tag,
 };
-pub use secret::{MASTER_KEY_ENV, MASTER_KEY_LEN, MasterKey, Secret, SecretBox};
+pub use secret::{MASTER_KEY_ENV, MASTER_KEY_LEN, MasterKey, Secret, SecretBox, random_id};
 pub use signin::{
     AuditEvent, AuditLog, AuditOutcome, AuditQuery, EndedSessions, MAX_AUDIT_BATCH,
     MAX_AUDIT_LISTING,

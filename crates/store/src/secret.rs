@@ -11,7 +11,7 @@ use std::path::Path;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
 use crate::StoreError;
 
@@ -226,6 +226,52 @@ impl SecretBox {
     /// # Errors
     /// [`StoreError::MasterKey`] when random generation or sealing fails.
     pub fn seal(&self, associated_data: &str, plaintext: &[u8]) -> Result<String, StoreError> {
+        Ok(STANDARD.encode(self.seal_bytes(associated_data, plaintext)?))
+    }
+
+    /// As [`SecretBox::seal`], as URL-safe base64 without padding: for cookies, form fields
+    /// and query strings, which carry it unchanged.
+    ///
+    /// # Errors
+    /// As [`SecretBox::seal`].
+    pub fn seal_url_safe(
+        &self,
+        associated_data: &str,
+        plaintext: &[u8],
+    ) -> Result<String, StoreError> {
+        Ok(URL_SAFE_NO_PAD.encode(self.seal_bytes(associated_data, plaintext)?))
+    }
+
+    /// Opens a value sealed by [`SecretBox::seal`] with the same `associated_data`.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] when the text is not base64 or too short;
+    /// [`StoreError::Decrypt`] when the tag does not verify (altered, other row, other key).
+    pub fn open(&self, associated_data: &str, sealed: &str) -> Result<Secret<Vec<u8>>, StoreError> {
+        let bytes = STANDARD.decode(sealed).map_err(|_| StoreError::Corrupt {
+            detail: format!("sealed secret {associated_data} is not base64"),
+        })?;
+        self.open_bytes(associated_data, bytes)
+    }
+
+    /// Opens a value sealed by [`SecretBox::seal_url_safe`].
+    ///
+    /// # Errors
+    /// As [`SecretBox::open`].
+    pub fn open_url_safe(
+        &self,
+        associated_data: &str,
+        sealed: &str,
+    ) -> Result<Secret<Vec<u8>>, StoreError> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(sealed)
+            .map_err(|_| StoreError::Corrupt {
+                detail: format!("sealed secret {associated_data} is not base64"),
+            })?;
+        self.open_bytes(associated_data, bytes)
+    }
+
+    fn seal_bytes(&self, associated_data: &str, plaintext: &[u8]) -> Result<Vec<u8>, StoreError> {
         let failed = || StoreError::MasterKey {
             detail: "sealing failed".to_owned(),
         };
@@ -242,18 +288,14 @@ impl SecretBox {
         let mut sealed = Vec::with_capacity(NONCE_LEN + in_out.len());
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&in_out);
-        Ok(STANDARD.encode(sealed))
+        Ok(sealed)
     }
 
-    /// Opens a value sealed by [`SecretBox::seal`] with the same `associated_data`.
-    ///
-    /// # Errors
-    /// [`StoreError::Corrupt`] when the text is not base64 or too short;
-    /// [`StoreError::Decrypt`] when the tag does not verify (altered, other row, other key).
-    pub fn open(&self, associated_data: &str, sealed: &str) -> Result<Secret<Vec<u8>>, StoreError> {
-        let bytes = STANDARD.decode(sealed).map_err(|_| StoreError::Corrupt {
-            detail: format!("sealed secret {associated_data} is not base64"),
-        })?;
+    fn open_bytes(
+        &self,
+        associated_data: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Secret<Vec<u8>>, StoreError> {
         if bytes.len() < NONCE_LEN + TAG_LEN {
             return Err(StoreError::Corrupt {
                 detail: format!("sealed secret {associated_data} is too short"),
@@ -272,6 +314,21 @@ impl SecretBox {
             })?;
         Ok(Secret(plaintext.to_vec()))
     }
+}
+
+/// A random 128-bit identifier as 32 lower-case hex characters (session IDs, single-use
+/// nonces), from the system random generator.
+///
+/// # Errors
+/// [`StoreError::MasterKey`] when the generator fails.
+pub fn random_id() -> Result<String, StoreError> {
+    let mut bytes = [0_u8; 16];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| StoreError::MasterKey {
+            detail: "the system random generator failed".to_owned(),
+        })?;
+    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
 #[cfg(test)]

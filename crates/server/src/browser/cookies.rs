@@ -5,7 +5,6 @@
 
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
-use base64::Engine as _;
 use fedgate_store::SecretBox;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -97,10 +96,7 @@ pub enum CookieError {
 
 /// A random session ID: 128 bits, hex.
 pub fn session_id() -> Option<String> {
-    use aws_lc_rs::rand::SecureRandom as _;
-    let mut bytes = [0_u8; 16];
-    aws_lc_rs::rand::SystemRandom::new().fill(&mut bytes).ok()?;
-    Some(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+    fedgate_store::random_id().ok()
 }
 
 impl Cookies {
@@ -127,11 +123,7 @@ impl Cookies {
         now: OffsetDateTime,
     ) -> Option<String> {
         let json = serde_json::to_vec(value).ok()?;
-        let sealed = self.sealer.seal(kind.context(), &json).ok()?;
-        let raw = base64::engine::general_purpose::STANDARD
-            .decode(sealed)
-            .ok()?;
-        let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+        let value = self.sealer.seal_url_safe(kind.context(), &json).ok()?;
         let max_age = (expires - now).whole_seconds().max(0);
         Some(format!(
             "{}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{}",
@@ -174,13 +166,9 @@ impl Cookies {
         if value.len() > MAX_COOKIE_CHARS {
             return Err(CookieError::Invalid);
         }
-        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(value)
-            .map_err(|_| CookieError::Invalid)?;
-        let sealed = base64::engine::general_purpose::STANDARD.encode(raw);
         let json = self
             .sealer
-            .open(kind.context(), &sealed)
+            .open_url_safe(kind.context(), value)
             .map_err(|_| CookieError::Invalid)?;
         let opened: T = serde_json::from_slice(json.expose()).map_err(|_| CookieError::Invalid)?;
         if now.unix_timestamp() >= expires_of(&opened) {

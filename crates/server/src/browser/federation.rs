@@ -105,7 +105,6 @@ pub(super) async fn console_home(
     render(
         StatusCode::OK,
         &ConsoleHomePage {
-            page: "console-home",
             base: &state.web.base_url,
             role_arn: claims.role_arn(),
             session_name: claims.session_name(),

@@ -106,7 +106,6 @@ pub fn start_page(state: &AppState) -> Response {
     render(
         StatusCode::OK,
         &StartPage {
-            page: "start",
             base: &state.web.base_url,
             acs_url: &acs_url,
             audience: &state.web.audience,
@@ -189,7 +188,6 @@ impl<'s> Visit<'s> {
         let mut response = render(
             explanation.status,
             &ErrorPage {
-                page: "error",
                 base: &self.state.web.base_url,
                 code,
                 reference: &reference,

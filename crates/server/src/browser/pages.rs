@@ -39,7 +39,6 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
 #[derive(Debug, Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
-    pub page: &'a str,
     pub base: &'a str,
     pub code: &'a str,
     pub reference: &'a str,
@@ -51,7 +50,6 @@ pub struct ErrorPage<'a> {
 #[derive(Debug, Template)]
 #[template(path = "start.html")]
 pub struct StartPage<'a> {
-    pub page: &'a str,
     pub base: &'a str,
     pub acs_url: &'a str,
     pub audience: &'a str,
@@ -68,7 +66,6 @@ pub struct ChooserRole {
 #[derive(Debug, Template)]
 #[template(path = "role_chooser.html")]
 pub struct RoleChooserPage<'a> {
-    pub page: &'a str,
     pub base: &'a str,
     pub action: &'a str,
     pub ticket: &'a str,
@@ -87,7 +84,6 @@ pub struct InstanceLink {
 #[derive(Debug, Template)]
 #[template(path = "console_home.html")]
 pub struct ConsoleHomePage<'a> {
-    pub page: &'a str,
     pub base: &'a str,
     pub role_arn: &'a str,
     pub session_name: &'a str,
@@ -99,7 +95,6 @@ pub struct ConsoleHomePage<'a> {
 #[derive(Debug, Template)]
 #[template(path = "agent_workspace.html")]
 pub struct WorkspacePage<'a> {
-    pub page: &'a str,
     pub base: &'a str,
     pub username: &'a str,
     pub instance_alias: &'a str,

@@ -84,7 +84,6 @@ pub(super) async fn saml_post(
             render(
                 StatusCode::OK,
                 &RoleChooserPage {
-                    page: "role-chooser",
                     base: &state.web.base_url,
                     action: &action,
                     ticket: &choice.ticket,

@@ -72,7 +72,6 @@ pub(super) async fn workspace(
     render(
         StatusCode::OK,
         &WorkspacePage {
-            page: "agent-workspace",
             base: &state.web.base_url,
             username: &user.username,
             instance_alias: instance.alias.as_deref().unwrap_or(&instance.id),
