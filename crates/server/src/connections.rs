@@ -83,7 +83,10 @@ pub async fn serve(
 ) -> io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let (stop, stopping) = watch::channel(false);
-    let shed = Arc::new(Notify::new());
+    // A watch, not a `Notify`: each connection's receiver is created when it is accepted, so
+    // a shed signal sent before the task first runs (or between two of its waits) is never
+    // lost, as a `Notify::notify_waiters` would be.
+    let (shed, _) = watch::channel(0_u64);
     let mut tasks = JoinSet::new();
     let mut last_limit_log: Option<Instant> = None;
     let mut last_accept_error_log: Option<Instant> = None;
@@ -100,7 +103,7 @@ pub async fn serve(
                     );
                     last_limit_log = Some(Instant::now());
                 }
-                shed.notify_waiters();
+                shed.send_modify(|generation| *generation = generation.wrapping_add(1));
                 tokio::select! {
                     permit = Arc::clone(&permits).acquire_owned() => match permit {
                         Ok(permit) => permit,
@@ -118,7 +121,7 @@ pub async fn serve(
                         router: router.clone(),
                         limits,
                         stopping: stopping.clone(),
-                        shed: Arc::clone(&shed),
+                        shed: shed.subscribe(),
                     };
                     tasks.spawn(async move {
                         connection.run(stream, peer).await;
@@ -172,7 +175,7 @@ struct Connection {
     router: Router,
     limits: Limits,
     stopping: watch::Receiver<bool>,
-    shed: Arc<Notify>,
+    shed: watch::Receiver<u64>,
 }
 
 impl Connection {
@@ -196,6 +199,7 @@ impl Connection {
         });
         let connection = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
         tokio::pin!(connection);
+        let mut shed_closed = false;
         loop {
             let deadline = activity.deadline(&self.limits);
             tokio::select! {
@@ -212,8 +216,10 @@ impl Connection {
                         return;
                     }
                 }
-                () = self.shed.notified() => {
-                    if !activity.in_request() {
+                changed = self.shed.changed(), if !shed_closed => {
+                    // The accept loop is gone: no more shed signals (never spin on the error).
+                    shed_closed = changed.is_err();
+                    if !shed_closed && !activity.in_request() {
                         tracing::debug!(%peer, "closing connection with no request in progress: at the connection limit");
                         return;
                     }
