@@ -97,7 +97,7 @@ pub async fn authenticate(
     };
     if access_key_id.starts_with("ASIA") {
         let token = signed.session_token().ok_or_else(unknown)?;
-        let claims = fedgate_sts::open_session_token(token, &state.session_key, now)
+        let claims = fedgate_sts::open_session_token(token, state.pipeline.token_key(), now)
             .map_err(|e| AwsError::from(&e))?;
         claims
             .check_access_key_id(access_key_id)

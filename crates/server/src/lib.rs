@@ -112,10 +112,6 @@ pub async fn open(config: &Config) -> Result<AppState, StartError> {
         .service_key(SESSION_TOKEN_KEY, now)
         .await
         .map_err(|error| StartError::Credentials { detail: format!("session-token key: {error} (wrong FEDGATE_MASTER_KEY or master.key for this database?)") })?;
-    let session_key =
-        SessionTokenKey::new(key.expose()).map_err(|error| StartError::Credentials {
-            detail: error.to_string(),
-        })?;
     admin::ensure_admin_key(&iam, config, now).await?;
     let service_provider = ServiceProvider {
         audiences: vec![config.sp_entity_id.clone()],
@@ -179,7 +175,6 @@ pub async fn open(config: &Config) -> Result<AppState, StartError> {
     let audit = audit::AuditWriter::start(iam.store().clone());
     Ok(AppState {
         iam,
-        session_key,
         audit,
         connect,
         pipeline,

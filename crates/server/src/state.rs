@@ -1,7 +1,6 @@
 //! What every request handler shares.
 
 use fedgate_iam::Iam;
-use fedgate_sts::SessionTokenKey;
 use time::OffsetDateTime;
 
 /// The source of the current time. Protocol crates take `now` as a parameter; this is the
@@ -41,8 +40,6 @@ impl Clock {
 pub struct AppState {
     /// IAM over the store.
     pub iam: Iam,
-    /// The key that seals and opens session tokens (a service key in the store).
-    pub session_key: SessionTokenKey,
     /// The contact-center service (instances, users, federation tokens).
     pub connect: fedgate_connect::Connect,
     /// The audit log's writer (group commits).

@@ -78,6 +78,12 @@ impl Pipeline {
         })
     }
 
+    /// The key that seals and opens session tokens (temporary credentials, console sessions).
+    #[must_use]
+    pub fn token_key(&self) -> &SessionTokenKey {
+        &self.token_key
+    }
+
     /// What this service accepts as audience, ACS URL and clock skew.
     #[must_use]
     pub fn service_provider(&self) -> &ServiceProvider {

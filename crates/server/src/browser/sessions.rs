@@ -71,7 +71,7 @@ async fn open_console_session(
         })
         .map_err(cookie_code)?;
     ended(state, &console.sid).await?;
-    let claims = fedgate_sts::open_session_token(&console.token, &state.session_key, now)
+    let claims = fedgate_sts::open_session_token(&console.token, state.pipeline.token_key(), now)
         .map_err(|_| "session_expired")?;
     let principal = Principal::Session {
         claims: Box::new(claims),
