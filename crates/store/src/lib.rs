@@ -6,7 +6,8 @@
 //! - The traits ([`SamlProviderStore`], [`RoleStore`], [`ManagedPolicyStore`], [`KeyStore`],
 //!   [`ReplayCache`]) are the contract front-ends use; each multi-row change is one transaction.
 //! - [`SecretBox`] seals secrets (access keys, the session-token key) under the [`MasterKey`]
-//!   with AES-256-GCM; [`Secret`] keeps them out of `Debug` output.
+//!   with AES-256-GCM; [`Secret`] (`fedgate_model::Secret`, re-exported) keeps them out of
+//!   `Debug` output.
 //!
 //! The store enforces keys, case-insensitive uniqueness, references and quotas; it does not
 //! validate names or documents (that is `fedgate-iam`).
@@ -28,6 +29,7 @@ pub use connect::{
     ConnectUserRow,
 };
 pub use error::{ConflictReason, StoreError};
+pub use fedgate_model::Secret;
 pub use maintenance::{
     POSTGRES_PROBE_TIMEOUT, create_owner_only, postgres_host, probe_postgres,
     restrict_sqlite_files, sqlite_path,
@@ -36,7 +38,7 @@ pub use records::{
     AccessKeyRow, AttachedPolicy, InlinePolicy, ListQuery, ManagedPolicyRow, Page, RoleRow,
     RoleUpdate, SamlProviderRow, SamlProviderSummary, SamlProviderUpdate, Tag,
 };
-pub use secret::{MASTER_KEY_ENV, MASTER_KEY_LEN, MasterKey, Secret, SecretBox, random_id};
+pub use secret::{MASTER_KEY_ENV, MASTER_KEY_LEN, MasterKey, SecretBox, random_id};
 pub use signin::{
     AuditEvent, AuditLog, AuditOutcome, AuditQuery, EndedSessions, MAX_AUDIT_BATCH,
     MAX_AUDIT_LISTING,

@@ -1,4 +1,5 @@
-//! Secrets at rest: [`MasterKey`], [`SecretBox`] (AES-256-GCM) and the redacting [`Secret`].
+//! Secrets at rest: [`MasterKey`] and [`SecretBox`] (AES-256-GCM); opened values come back in
+//! the redacting [`Secret`] (`fedgate_model::Secret`, the one of fedgate).
 //!
 //! Sealed format: `nonce (12 bytes) || ciphertext || tag (16 bytes)`, stored base64 in TEXT
 //! columns. The associated data is the row's key (an access key id, `service-key:<name>`), so a
@@ -13,7 +14,7 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
-use crate::StoreError;
+use crate::{Secret, StoreError};
 
 /// Length of the master key in bytes (AES-256).
 pub const MASTER_KEY_LEN: usize = 32;
@@ -23,33 +24,6 @@ const TAG_LEN: usize = 16;
 
 /// The environment variable [`MasterKey::from_env_base64`] reads.
 pub const MASTER_KEY_ENV: &str = "FEDGATE_MASTER_KEY";
-
-/// A value that must not be printed: `Debug` shows `Secret([redacted])`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret<T>(T);
-
-impl<T> Secret<T> {
-    /// Wraps a secret value.
-    pub fn new(value: T) -> Self {
-        Self(value)
-    }
-
-    /// The value. Call sites are where a secret leaves its wrapper: keep them few.
-    pub fn expose(&self) -> &T {
-        &self.0
-    }
-
-    /// Unwraps the value.
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-impl<T> fmt::Debug for Secret<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
 
 /// The key that seals every secret at rest.
 ///
@@ -312,7 +286,7 @@ impl SecretBox {
             .map_err(|_| StoreError::Decrypt {
                 what: associated_data.to_owned(),
             })?;
-        Ok(Secret(plaintext.to_vec()))
+        Ok(Secret::new(plaintext.to_vec()))
     }
 }
 

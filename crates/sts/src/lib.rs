@@ -27,7 +27,6 @@ mod credentials;
 mod error;
 mod identity;
 mod params;
-mod secret;
 mod token;
 mod xml;
 
@@ -38,12 +37,13 @@ pub use assume::{
     parse_session_policies, validate_for_any_provider, validate_for_provider,
 };
 pub use error::{DenyReason, StsError, to_aws};
+/// The one redacting wrapper of fedgate (defined in `fedgate-model`, below this crate and the store).
+pub use fedgate_model::Secret;
 pub use identity::CallerIdentity;
 pub use params::{
     DEFAULT_DURATION_SECONDS, MAX_DURATION_SECONDS, MAX_POLICY_ARNS, MIN_DURATION_SECONDS,
     PACKED_POLICY_BUDGET_CHARS,
 };
-pub use secret::Secret;
 pub use token::{
     MAX_SESSION_TOKEN_CHARS, SESSION_TOKEN_KEY_LEN, SESSION_TOKEN_PREFIX, SessionClaims,
     SessionTokenKey, open_session_token,

@@ -2,8 +2,11 @@
 
 use std::fmt;
 
-/// Wraps a secret so that `Debug` prints `Secret([REDACTED])`. Read it with
+/// Wraps a secret so that `Debug` prints `Secret([redacted])`. Read it with
 /// [`Secret::expose`], a name that stands out in review.
+///
+/// The one `Secret` of fedgate (`fedgate_store::Secret` and `fedgate_sts::Secret` are this
+/// type, re-exported).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret<T>(T);
 
@@ -32,7 +35,8 @@ impl<T> From<T> for Secret<T> {
 
 impl<T> fmt::Debug for Secret<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([REDACTED])")
+        // Lower-case like the other redacting `Debug`s of the store (MasterKey, SecretBox).
+        f.write_str("Secret([redacted])")
     }
 }
 
@@ -43,11 +47,12 @@ mod tests {
     #[test]
     fn debug_never_shows_the_value() {
         let secret = Secret::new("wJalrXUtnFEMI/K7MDENG".to_owned());
-        assert_eq!(format!("{secret:?}"), "Secret([REDACTED])");
+        assert_eq!(format!("{secret:?}"), "Secret([redacted])");
         assert_eq!(
             format!("{:#?}", Some(&secret)),
-            "Some(\n    Secret([REDACTED]),\n)"
+            "Some(\n    Secret([redacted]),\n)"
         );
         assert_eq!(secret.expose(), "wJalrXUtnFEMI/K7MDENG");
+        assert_eq!(Secret::from(7).into_inner(), 7);
     }
 }
