@@ -6,8 +6,9 @@ use std::sync::{Arc, PoisonError};
 
 use fedgate_saml::IdentityProvider;
 use fedgate_store::IamStorage;
+use fedgate_sts::SamlProviderRecord;
 
-use crate::{Iam, IamError, SamlProviderRecord};
+use crate::{Iam, IamError};
 
 /// A snapshot of every SAML provider with its parsed metadata.
 ///
@@ -40,6 +41,12 @@ impl ProviderDirectory {
     #[must_use]
     pub fn providers(&self) -> &[Arc<SamlProviderRecord>] {
         &self.providers
+    }
+
+    /// The provider with `arn`.
+    #[must_use]
+    pub fn provider(&self, arn: &str) -> Option<&Arc<SamlProviderRecord>> {
+        self.providers.iter().find(|provider| provider.arn == arn)
     }
 }
 

@@ -5,8 +5,10 @@
 //!   (spec/aws-federation.md §3) and returns the content of the `<{Action}Result>` element;
 //!   the server wraps it with `fedgate_aws_wire::success_response` and maps errors with
 //!   [`IamError::to_aws_error`] (already an `AwsError` from `handle`).
-//! - Typed lookups for STS and the server: [`Iam::saml_provider`] (parsed metadata, cached per
-//!   ARN and revision), [`Iam::role_by_arn`], [`Iam::access_key`], [`Iam::service_key`].
+//! - Typed lookups for STS and the server: [`Iam::saml_provider`] (a
+//!   `fedgate_sts::SamlProviderRecord`: the stored provider with its metadata parsed, cached per
+//!   ARN and revision), [`Iam::role_by_arn`] (the role with its permission policies),
+//!   [`Iam::access_key`], [`Iam::service_key`].
 //!
 //! Authorization is the server's job (policy engine) before `handle` is called; nothing here
 //! reads the clock: `now` is a parameter.
@@ -23,10 +25,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use fedgate_aws_wire::{AwsError, QueryRequest, XmlWriter};
-use fedgate_saml::IdentityProvider;
 use fedgate_store::{
-    AccessKeyRow, AttachedPolicy, IamStorage, InlinePolicy, Secret, SecretBox, Store, Tag,
+    AccessKeyRow, AccessKeyStatus, AttachedPolicy, IamStorage, InlinePolicy, Role, Secret,
+    SecretBox, Store, Tag,
 };
+use fedgate_sts::SamlProviderRecord;
 use time::OffsetDateTime;
 
 pub use directory::ProviderDirectory;
@@ -54,46 +57,25 @@ pub struct Caller {
     pub principal_arn: String,
 }
 
-/// A SAML provider with its metadata parsed, as STS and the sign-in endpoint use it.
-#[derive(Debug, Clone)]
-pub struct SamlProviderRecord {
-    /// The provider ARN.
-    pub arn: String,
-    /// The provider name.
-    pub name: String,
-    /// `SAMLProviderUUID`.
-    pub uuid: String,
-    /// When it was created.
-    pub create_date: OffsetDateTime,
-    /// `ValidUntil`.
-    pub valid_until: Option<OffsetDateTime>,
-    /// `Allowed` or `Required`.
-    pub assertion_encryption_mode: String,
-    /// The identity providers (entity ID + signing keys) of the metadata.
-    pub identity_providers: Vec<IdentityProvider>,
-    /// The store revision this was parsed from.
-    pub revision: i64,
-}
-
-/// A role with everything an assumption needs.
+/// A role with its permission policies (inline, and attached with their documents): what
+/// authorizing a role session's request needs. It reads as the role (`record.arn`,
+/// `record.assume_role_policy`) through `Deref`; it adds the policies, it does not copy the role.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleRecord {
-    /// `AROA…`.
-    pub role_id: String,
-    /// The role name.
-    pub name: String,
-    /// The role path.
-    pub path: String,
-    /// The role ARN.
-    pub arn: String,
-    /// The trust policy text.
-    pub trust_policy: String,
-    /// Longest session, seconds.
-    pub max_session_duration: i64,
+pub struct RoleWithPolicies {
+    /// The role as stored.
+    pub role: Role,
     /// Inline policies.
     pub inline_policies: Vec<InlinePolicy>,
     /// Attached managed policies (with their documents).
     pub attached_policies: Vec<AttachedPolicy>,
+}
+
+impl std::ops::Deref for RoleWithPolicies {
+    type Target = Role;
+
+    fn deref(&self) -> &Role {
+        &self.role
+    }
 }
 
 /// A long-term access key with its secret opened.
@@ -105,8 +87,8 @@ pub struct AccessKeyRecord {
     pub secret_access_key: Secret<String>,
     /// Who it authenticates as.
     pub principal_arn: String,
-    /// `Active` or `Inactive`.
-    pub status: String,
+    /// Whether it authenticates.
+    pub status: AccessKeyStatus,
     /// When it was created.
     pub create_date: OffsetDateTime,
 }
@@ -243,14 +225,8 @@ impl<S: IamStorage> Iam<S> {
                     detail: error.to_string(),
                 })?;
         let record = Arc::new(SamlProviderRecord {
-            arn: row.arn,
-            name: row.name,
-            uuid: row.uuid,
-            create_date: row.create_date,
-            valid_until: row.valid_until,
-            assertion_encryption_mode: row.assertion_encryption_mode,
+            provider: row,
             identity_providers,
-            revision: row.revision,
         });
         self.providers
             .write()
@@ -266,23 +242,18 @@ impl<S: IamStorage> Iam<S> {
             .remove(arn);
     }
 
-    /// The role with `arn`, its trust policy, inline and attached policies, or `None`.
+    /// The role with `arn` with its inline and attached policies, or `None`.
     ///
     /// # Errors
     /// [`IamError::Store`] when the store fails.
-    pub async fn role_by_arn(&self, arn: &str) -> Result<Option<RoleRecord>, IamError> {
+    pub async fn role_by_arn(&self, arn: &str) -> Result<Option<RoleWithPolicies>, IamError> {
         let Some(role) = self.store.role_by_arn(arn).await? else {
             return Ok(None);
         };
         let inline_policies = self.store.role_policies(&role.name).await?;
         let attached_policies = self.store.attached_role_policies(&role.name).await?;
-        Ok(Some(RoleRecord {
-            role_id: role.role_id,
-            name: role.name,
-            path: role.path,
-            arn: role.arn,
-            trust_policy: role.assume_role_policy,
-            max_session_duration: role.max_session_duration,
+        Ok(Some(RoleWithPolicies {
+            role,
             inline_policies,
             attached_policies,
         }))
@@ -306,7 +277,7 @@ impl<S: IamStorage> Iam<S> {
                 .seal(&access_key_id, secret.expose().as_bytes())?,
             access_key_id: access_key_id.clone(),
             principal_arn: principal_arn.to_owned(),
-            status: "Active".to_owned(),
+            status: AccessKeyStatus::Active,
             create_date: now,
         };
         self.store.create_access_key(&row).await?;
@@ -324,10 +295,7 @@ impl<S: IamStorage> Iam<S> {
     ///
     /// # Errors
     /// [`IamError`] when the store fails.
-    pub async fn role_by_name(
-        &self,
-        name: &str,
-    ) -> Result<Option<fedgate_store::RoleRow>, IamError> {
+    pub async fn role_by_name(&self, name: &str) -> Result<Option<Role>, IamError> {
         Ok(self.store.role_by_name(name).await?)
     }
 
@@ -336,10 +304,7 @@ impl<S: IamStorage> Iam<S> {
     ///
     /// # Errors
     /// [`IamError`] when the store fails.
-    pub async fn role_for_assumption(
-        &self,
-        arn: &str,
-    ) -> Result<Option<fedgate_store::RoleRow>, IamError> {
+    pub async fn role_for_assumption(&self, arn: &str) -> Result<Option<Role>, IamError> {
         Ok(self.store.role_by_arn(arn).await?)
     }
 
@@ -380,7 +345,7 @@ impl<S: IamStorage> Iam<S> {
                 .seal(access_key_id, secret_access_key.expose().as_bytes())?,
             access_key_id: access_key_id.to_owned(),
             principal_arn: principal_arn.to_owned(),
-            status: "Active".to_owned(),
+            status: AccessKeyStatus::Active,
             create_date: now,
         };
         self.store.create_access_key(&row).await?;
@@ -427,7 +392,7 @@ impl<S: IamStorage> Iam<S> {
         Ok(self
             .access_key(access_key_id)
             .await?
-            .filter(|key| key.status == "Active")
+            .filter(|key| key.status == AccessKeyStatus::Active)
             .map(|key| key.secret_access_key))
     }
 

@@ -1,7 +1,7 @@
 //! SAML provider operations (spec/aws-federation.md §3.2).
 
 use fedgate_aws_wire::{QueryRequest, XmlWriter, iso8601};
-use fedgate_store::{IamStorage, SamlProviderRow, SamlProviderUpdate};
+use fedgate_store::{AssertionEncryptionMode, IamStorage, SamlProvider, SamlProviderUpdate};
 use fedgate_xml::Limits;
 use time::OffsetDateTime;
 
@@ -74,12 +74,14 @@ fn default_valid_until(create_date: OffsetDateTime) -> OffsetDateTime {
         .unwrap_or(create_date)
 }
 
-fn encryption_mode(request: &QueryRequest) -> Result<Option<String>, IamError> {
+fn encryption_mode(request: &QueryRequest) -> Result<Option<AssertionEncryptionMode>, IamError> {
     match request.get("AssertionEncryptionMode") {
         None => Ok(None),
         Some(mode) => {
             validate::one_of("AssertionEncryptionMode", mode, &["Required", "Allowed"])?;
-            Ok(Some(mode.to_owned()))
+            AssertionEncryptionMode::parse(mode)
+                .map(Some)
+                .map_err(|unknown| IamError::Validation(unknown.to_string()))
         }
     }
 }
@@ -114,10 +116,11 @@ impl<S: IamStorage> Iam<S> {
         validate::provider_name(name)?;
         let document = validate::required(request, "SAMLMetadataDocument")?;
         let tags = validate::tags(request)?;
-        let mode = encryption_mode(request)?.unwrap_or_else(|| "Allowed".to_owned());
+        // AWS's default for a provider created without AssertionEncryptionMode.
+        let mode = encryption_mode(request)?.unwrap_or(AssertionEncryptionMode::Allowed);
         refuse_private_keys(request)?;
         let valid_until = check_metadata(document, now)?;
-        let row = SamlProviderRow {
+        let row = SamlProvider {
             arn: self.provider_arn(name),
             name: name.to_owned(),
             uuid: ids::provider_uuid()?,
@@ -155,9 +158,12 @@ impl<S: IamStorage> Iam<S> {
             .element("CreateDate", &iso8601(row.create_date))
             .optional("ValidUntil", row.valid_until.map(iso8601).as_deref());
         write_tags(&mut xml, &tags);
-        xml.element("AssertionEncryptionMode", &row.assertion_encryption_mode)
-            .start("PrivateKeyList")
-            .end();
+        xml.element(
+            "AssertionEncryptionMode",
+            row.assertion_encryption_mode.as_str(),
+        )
+        .start("PrivateKeyList")
+        .end();
         Ok(xml.finish())
     }
 

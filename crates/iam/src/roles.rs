@@ -2,7 +2,7 @@
 
 use fedgate_aws_wire::{QueryRequest, XmlWriter, iso8601, percent_encode};
 use fedgate_iam_policy::{INLINE_POLICY_CHARS, ParseOptions};
-use fedgate_store::{IamStorage, InlinePolicy, ListQuery, RoleRow, RoleUpdate, StoreError, Tag};
+use fedgate_store::{IamStorage, InlinePolicy, ListQuery, Role, RoleUpdate, StoreError, Tag};
 use time::OffsetDateTime;
 
 use crate::validate::{self, MAX_TAGS};
@@ -24,7 +24,7 @@ fn policy_name(request: &QueryRequest) -> Result<&str, IamError> {
 }
 
 /// Writes the `Role` shape. The trust policy is URL-encoded (RFC 3986), as AWS returns it.
-fn write_role(xml: &mut XmlWriter, role: &RoleRow, tags: Option<&[Tag]>) {
+fn write_role(xml: &mut XmlWriter, role: &Role, tags: Option<&[Tag]>) {
     xml.element("Path", &role.path)
         .element("RoleName", &role.name)
         .element("RoleId", &role.role_id)
@@ -42,7 +42,7 @@ fn write_role(xml: &mut XmlWriter, role: &RoleRow, tags: Option<&[Tag]>) {
 }
 
 impl<S: IamStorage> Iam<S> {
-    async fn existing_role(&self, name: &str) -> Result<RoleRow, IamError> {
+    async fn existing_role(&self, name: &str) -> Result<Role, IamError> {
         self.store.role_by_name(name).await?.ok_or_else(|| {
             IamError::NoSuchEntity(format!("The role with name {name} cannot be found."))
         })
@@ -75,7 +75,7 @@ impl<S: IamStorage> Iam<S> {
         let tags = validate::tags(request)?;
         let document = validate::required(request, "AssumeRolePolicyDocument")?;
         validate::policy_document("AssumeRolePolicyDocument", document, &ParseOptions::trust())?;
-        let role = RoleRow {
+        let role = Role {
             role_id: ids::unique_id("AROA")?,
             name: name.to_owned(),
             path: path.to_owned(),

@@ -599,7 +599,7 @@ async fn role_lifecycle(url: String) {
     // The typed lookup STS uses.
     let record = f.iam.role_by_arn(&arn).await.unwrap().unwrap();
     assert_eq!(record.role_id, role_id);
-    assert_eq!(record.trust_policy, new_trust);
+    assert_eq!(record.assume_role_policy, new_trust);
     assert_eq!(record.max_session_duration, 3600);
     assert!(
         f.iam

@@ -43,7 +43,7 @@ pub struct Role {
     /// `arn:aws:iam::<account>:role<path><name>`.
     pub arn: String,
     /// The trust policy (`AssumeRolePolicyDocument`), as submitted.
-    pub trust_policy: String,
+    pub assume_role_policy: String,
     /// Description, if any.
     pub description: Option<String>,
     /// Longest session in seconds (3,600–43,200).

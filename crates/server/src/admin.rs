@@ -5,7 +5,7 @@
 //! request on, on every node sharing the database.
 
 use fedgate_iam::Iam;
-use fedgate_store::{KeyStore as _, Secret};
+use fedgate_store::{AccessKeyStatus, KeyStore as _, Secret};
 use time::OffsetDateTime;
 
 use crate::config::Config;
@@ -110,7 +110,7 @@ async fn take_key_from_env(
             });
         }
         Some(stored)
-            if stored.status != "Active"
+            if stored.status != AccessKeyStatus::Active
                 || !constant_time_eq(
                     stored.secret_access_key.expose().as_bytes(),
                     secret.expose().as_bytes(),

@@ -12,6 +12,7 @@
 
 use fedgate_aws_wire::{AwsError, sigv4};
 use fedgate_iam_policy::{Allowed, ParseOptions, Policy, PolicySet, RequestContext, evaluate};
+use fedgate_store::AccessKeyStatus;
 use fedgate_sts::SessionClaims;
 use time::OffsetDateTime;
 
@@ -115,7 +116,7 @@ pub async fn authenticate(
         .await
         .map_err(internal)?;
     let record = record
-        .filter(|key| key.status == "Active")
+        .filter(|key| key.status == AccessKeyStatus::Active)
         .ok_or_else(unknown)?;
     let authenticated = sigv4::verify(signed, request, record.secret_access_key.expose(), now)?;
     Ok(Principal::LongTermKey {

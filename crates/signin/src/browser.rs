@@ -229,12 +229,11 @@ impl Pipeline {
             .providers(iam)
             .await
             .map_err(|error| Refusal::internal(error, &none))?;
-        let directory = providers.directory();
         let assertions = fedgate_sts::validate_for_any_provider(
             xml,
-            directory.identity_providers(),
-            directory.owners(),
-            providers.records(),
+            providers.identity_providers(),
+            providers.owners(),
+            providers.providers(),
             &self.service_provider,
             now,
         )

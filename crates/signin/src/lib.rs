@@ -30,8 +30,6 @@ mod refusal;
 mod sts_api;
 mod trust;
 
-use std::sync::RwLock;
-
 use fedgate_saml::ServiceProvider;
 use fedgate_store::{MasterKey, SecretBox, StoreError};
 use fedgate_sts::SessionTokenKey;
@@ -46,7 +44,6 @@ pub struct Pipeline {
     service_provider: ServiceProvider,
     token_key: SessionTokenKey,
     chooser: SecretBox,
-    providers: RwLock<Option<std::sync::Arc<providers::Snapshot>>>,
     trust_policies: trust::TrustPolicies,
 }
 
@@ -73,7 +70,6 @@ impl Pipeline {
             service_provider,
             token_key,
             chooser: SecretBox::new(&MasterKey::from_bytes(*chooser_key))?,
-            providers: RwLock::new(None),
             trust_policies: trust::TrustPolicies::default(),
         })
     }

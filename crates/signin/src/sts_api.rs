@@ -77,7 +77,7 @@ impl Pipeline {
             policy_arns.push(ManagedSessionPolicy { arn, document });
         }
         let providers = self.providers(iam).await?;
-        let provider = providers.record(&request.principal_arn);
+        let provider = providers.provider(&request.principal_arn);
         let role = self
             .role(iam, &request.role_arn)
             .await
@@ -93,7 +93,7 @@ impl Pipeline {
         let account_id = iam.account_id();
         let session = fedgate_sts::assume_role_with_saml(
             &sts_request,
-            provider,
+            provider.map(AsRef::as_ref),
             role.as_ref(),
             account_id,
             &self.service_provider,

@@ -5,8 +5,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use fedgate_iam::{Iam, IamError};
 use fedgate_iam_policy::{ParseOptions, Policy};
-use fedgate_store::{IamStorage, RoleRow};
-use fedgate_sts::RoleRecord;
+use fedgate_store::{IamStorage, Role};
+use fedgate_sts::AssumableRole;
 
 use crate::Pipeline;
 
@@ -71,7 +71,7 @@ impl Pipeline {
         &self,
         iam: &Iam<S>,
         arn: &str,
-    ) -> Result<Option<RoleRecord>, RoleLookupError> {
+    ) -> Result<Option<AssumableRole>, RoleLookupError> {
         let Some(row) = iam
             .role_for_assumption(arn)
             .await
@@ -82,19 +82,11 @@ impl Pipeline {
         self.role_record(row).map(Some)
     }
 
-    fn role_record(&self, role: RoleRow) -> Result<RoleRecord, RoleLookupError> {
-        let trust_policy = self
+    fn role_record(&self, role: Role) -> Result<AssumableRole, RoleLookupError> {
+        let trust = self
             .trust_policies
             .get(&role.arn, &role.assume_role_policy)
             .map_err(RoleLookupError::TrustPolicy)?;
-        Ok(RoleRecord {
-            role_arn: role.arn,
-            role_id: role.role_id,
-            role_name: role.name,
-            path: role.path,
-            trust_policy,
-            max_session_duration: u32::try_from(role.max_session_duration)
-                .unwrap_or(fedgate_sts::DEFAULT_DURATION_SECONDS),
-        })
+        Ok(AssumableRole { role, trust })
     }
 }

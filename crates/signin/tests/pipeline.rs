@@ -15,7 +15,8 @@ use fedgate_iam::Iam;
 use fedgate_saml::ServiceProvider;
 use fedgate_signin::{AssumeRequest, Outcome, Pipeline, RefusalKind, StsRefusal};
 use fedgate_store::{
-    MasterKey, RoleRow, RoleStore as _, SamlProviderRow, SamlProviderStore as _, SecretBox, Store,
+    AssertionEncryptionMode, MasterKey, Role, RoleStore as _, SamlProvider, SamlProviderStore as _,
+    SecretBox, Store,
 };
 use fedgate_sts::{Secret, SessionTokenKey};
 use time::macros::datetime;
@@ -63,14 +64,14 @@ async fn fixture(url: &str) -> Fixture {
         // the same IdP registered a second time under another name
         ("IdpACopy", "idp-a-metadata.xml"),
     ] {
-        let row = SamlProviderRow {
+        let row = SamlProvider {
             arn: provider_arn(name),
             name: name.to_owned(),
             uuid: format!("UUID{}", name.to_uppercase()).repeat(3),
             metadata_document: std::fs::read_to_string(keys_dir().join(metadata)).unwrap(),
             create_date: NOW,
             valid_until: None,
-            assertion_encryption_mode: "Allowed".to_owned(),
+            assertion_encryption_mode: AssertionEncryptionMode::Allowed,
             revision: 1,
         };
         iam.store()
@@ -98,7 +99,7 @@ async fn fixture(url: &str) -> Fixture {
     .into_iter()
     .enumerate()
     {
-        let row = RoleRow {
+        let row = Role {
             role_id: format!("AROA{index:017}"),
             name: name.to_owned(),
             path: "/".to_owned(),

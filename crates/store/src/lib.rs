@@ -10,7 +10,10 @@
 //!   `Debug` output.
 //!
 //! The store enforces keys, case-insensitive uniqueness, references and quotas; it does not
-//! validate names or documents (that is `fedgate-iam`).
+//! validate names or documents (that is `fedgate-iam`). It reads the records of
+//! `fedgate-model` ([`SamlProvider`], [`Role`]) and parses their stored enums
+//! ([`AssertionEncryptionMode`], [`AccessKeyStatus`]) when it reads a row: a value that is
+//! neither variant is refused ([`StoreError::Corrupt`]), never read as one.
 
 mod connect;
 mod error;
@@ -30,13 +33,14 @@ pub use connect::{
 };
 pub use error::{ConflictReason, StoreError};
 pub use fedgate_model::Secret;
+pub use fedgate_model::{AccessKeyStatus, AssertionEncryptionMode, Role, SamlProvider};
 pub use maintenance::{
     POSTGRES_PROBE_TIMEOUT, create_owner_only, postgres_host, probe_postgres,
     restrict_sqlite_files, sqlite_path,
 };
 pub use records::{
-    AccessKeyRow, AttachedPolicy, InlinePolicy, ListQuery, ManagedPolicyRow, Page, RoleRow,
-    RoleUpdate, SamlProviderRow, SamlProviderSummary, SamlProviderUpdate, Tag,
+    AccessKeyRow, AttachedPolicy, InlinePolicy, ListQuery, ManagedPolicyRow, Page, RoleUpdate,
+    SamlProviderSummary, SamlProviderUpdate, Tag,
 };
 pub use secret::{MASTER_KEY_ENV, MASTER_KEY_LEN, MasterKey, SecretBox, random_id};
 pub use signin::{

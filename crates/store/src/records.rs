@@ -1,6 +1,8 @@
-//! Plain rows the store reads and writes. Validation (names, sizes, policy grammar) is the
+//! Plain rows the store reads and writes, besides the shared records of `fedgate-model`
+//! ([`crate::SamlProvider`], [`crate::Role`]). Validation (names, sizes, policy grammar) is the
 //! caller's job (`fedgate-iam`); the store enforces keys, uniqueness, references and quotas.
 
+use fedgate_model::{AccessKeyStatus, AssertionEncryptionMode};
 use time::OffsetDateTime;
 
 /// A tag (`Key`, `Value`). Keys are unique per resource case-insensitively; the stored key keeps
@@ -23,27 +25,6 @@ impl Tag {
     }
 }
 
-/// A registered SAML provider.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SamlProviderRow {
-    /// `arn:aws:iam::<account>:saml-provider/<name>`, the primary key.
-    pub arn: String,
-    /// The provider name.
-    pub name: String,
-    /// `SAMLProviderUUID`: 22–64 characters of `[A-Z0-9]`.
-    pub uuid: String,
-    /// The metadata exactly as uploaded.
-    pub metadata_document: String,
-    /// When it was created.
-    pub create_date: OffsetDateTime,
-    /// `ValidUntil`, when known.
-    pub valid_until: Option<OffsetDateTime>,
-    /// `Allowed` or `Required`.
-    pub assertion_encryption_mode: String,
-    /// Bumped on every change; the key of parsed-metadata caches. Ignored on create.
-    pub revision: i64,
-}
-
 /// One entry of `ListSAMLProviders`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SamlProviderSummary {
@@ -61,28 +42,7 @@ pub struct SamlProviderUpdate {
     /// New metadata and the `ValidUntil` derived from it.
     pub metadata: Option<(String, Option<OffsetDateTime>)>,
     /// New assertion encryption mode.
-    pub assertion_encryption_mode: Option<String>,
-}
-
-/// An IAM role.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleRow {
-    /// `AROA…`, the primary key.
-    pub role_id: String,
-    /// The role name as created (unique case-insensitively).
-    pub name: String,
-    /// `/` or `/…/`.
-    pub path: String,
-    /// `arn:aws:iam::<account>:role<path><name>`.
-    pub arn: String,
-    /// The trust policy, as submitted.
-    pub assume_role_policy: String,
-    /// Description, if any.
-    pub description: Option<String>,
-    /// Longest session in seconds (3600–43200).
-    pub max_session_duration: i64,
-    /// When it was created.
-    pub create_date: OffsetDateTime,
+    pub assertion_encryption_mode: Option<AssertionEncryptionMode>,
 }
 
 /// A change to a role (`UpdateRole`); `None` fields are left as they are.
@@ -149,8 +109,8 @@ pub struct AccessKeyRow {
     pub secret_ciphertext: String,
     /// Who the key authenticates as.
     pub principal_arn: String,
-    /// `Active` or `Inactive`.
-    pub status: String,
+    /// Whether it authenticates.
+    pub status: AccessKeyStatus,
     /// When it was created.
     pub create_date: OffsetDateTime,
 }

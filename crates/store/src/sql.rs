@@ -17,10 +17,13 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Row, Transaction};
 use time::OffsetDateTime;
 
+use fedgate_model::UnknownValue;
+
 use crate::{
-    AccessKeyRow, AttachedPolicy, ConflictReason, InlinePolicy, KeyStore, ListQuery,
-    ManagedPolicyRow, ManagedPolicyStore, Page, ReplayCache, RoleRow, RoleStore, RoleUpdate,
-    SamlProviderRow, SamlProviderStore, SamlProviderSummary, SamlProviderUpdate, StoreError, Tag,
+    AccessKeyRow, AccessKeyStatus, AssertionEncryptionMode, AttachedPolicy, ConflictReason,
+    InlinePolicy, KeyStore, ListQuery, ManagedPolicyRow, ManagedPolicyStore, Page, ReplayCache,
+    Role, RoleStore, RoleUpdate, SamlProvider, SamlProviderStore, SamlProviderSummary,
+    SamlProviderUpdate, StoreError, Tag,
 };
 
 /// How long a SQLite connection waits for another writer before failing (`busy_timeout`).
@@ -188,6 +191,14 @@ pub(crate) fn timestamp(seconds: i64) -> Result<OffsetDateTime, StoreError> {
     })
 }
 
+/// A stored enum, parsed: a value that is none of its variants makes the row unreadable
+/// ([`StoreError::Corrupt`]), so no caller ever falls back to a variant.
+pub(crate) fn stored<T>(parsed: Result<T, UnknownValue>, row: &str) -> Result<T, StoreError> {
+    parsed.map_err(|unknown| StoreError::Corrupt {
+        detail: format!("{row}: stored {unknown}"),
+    })
+}
+
 pub(crate) fn get<'r, T>(row: &'r AnyRow, column: &'static str) -> Result<T, StoreError>
 where
     T: sqlx::Decode<'r, Any> + sqlx::Type<Any>,
@@ -348,9 +359,14 @@ async fn delete_tags(
 // ---------------------------------------------------------------------------------------------
 // SAML providers.
 
-fn provider_row(row: &AnyRow) -> Result<SamlProviderRow, StoreError> {
-    Ok(SamlProviderRow {
-        arn: get(row, "arn")?,
+fn provider_row(row: &AnyRow) -> Result<SamlProvider, StoreError> {
+    let arn: String = get(row, "arn")?;
+    Ok(SamlProvider {
+        assertion_encryption_mode: stored(
+            AssertionEncryptionMode::parse(&get::<String>(row, "assertion_encryption_mode")?),
+            &arn,
+        )?,
+        arn,
         name: get(row, "name")?,
         uuid: get(row, "uuid")?,
         metadata_document: get(row, "metadata_document")?,
@@ -358,7 +374,6 @@ fn provider_row(row: &AnyRow) -> Result<SamlProviderRow, StoreError> {
         valid_until: get::<Option<i64>>(row, "valid_until")?
             .map(timestamp)
             .transpose()?,
-        assertion_encryption_mode: get(row, "assertion_encryption_mode")?,
         revision: get(row, "revision")?,
     })
 }
@@ -400,7 +415,7 @@ async fn touch_provider(
 impl SamlProviderStore for Store {
     async fn create_saml_provider(
         &self,
-        provider: &SamlProviderRow,
+        provider: &SamlProvider,
         tags: &[Tag],
         max_providers: usize,
     ) -> Result<(), StoreError> {
@@ -446,7 +461,7 @@ impl SamlProviderStore for Store {
         commit(transaction, "create saml provider").await
     }
 
-    async fn saml_provider(&self, arn: &str) -> Result<Option<SamlProviderRow>, StoreError> {
+    async fn saml_provider(&self, arn: &str) -> Result<Option<SamlProvider>, StoreError> {
         const SQL: &str = "SELECT arn, name, uuid, metadata_document, create_date, valid_until, \
              assertion_encryption_mode, revision FROM saml_providers WHERE arn = $1";
         let row = sqlx::query(SQL)
@@ -579,8 +594,8 @@ impl SamlProviderStore for Store {
 // ---------------------------------------------------------------------------------------------
 // Roles.
 
-fn role_row(row: &AnyRow) -> Result<RoleRow, StoreError> {
-    Ok(RoleRow {
+fn role_row(row: &AnyRow) -> Result<Role, StoreError> {
+    Ok(Role {
         role_id: get(row, "role_id")?,
         name: get(row, "name")?,
         path: get(row, "path")?,
@@ -660,7 +675,7 @@ const ROLE_LIST_SQL: &str = "SELECT role_id, name, path, arn, assume_role_policy
 impl RoleStore for Store {
     async fn create_role(
         &self,
-        role: &RoleRow,
+        role: &Role,
         tags: &[Tag],
         max_roles: usize,
     ) -> Result<(), StoreError> {
@@ -700,7 +715,7 @@ impl RoleStore for Store {
         commit(transaction, "create role").await
     }
 
-    async fn role_by_name(&self, name: &str) -> Result<Option<RoleRow>, StoreError> {
+    async fn role_by_name(&self, name: &str) -> Result<Option<Role>, StoreError> {
         let row = sqlx::query(ROLE_COLUMNS_SQL_BY_NAME)
             .bind(fold(name))
             .fetch_optional(&self.pool)
@@ -709,7 +724,7 @@ impl RoleStore for Store {
         row.as_ref().map(role_row).transpose()
     }
 
-    async fn role_by_arn(&self, arn: &str) -> Result<Option<RoleRow>, StoreError> {
+    async fn role_by_arn(&self, arn: &str) -> Result<Option<Role>, StoreError> {
         let row = sqlx::query(ROLE_COLUMNS_SQL_BY_ARN)
             .bind(arn)
             .fetch_optional(&self.pool)
@@ -718,7 +733,7 @@ impl RoleStore for Store {
         row.as_ref().map(role_row).transpose()
     }
 
-    async fn list_roles(&self, query: &ListQuery) -> Result<Page<RoleRow>, StoreError> {
+    async fn list_roles(&self, query: &ListQuery) -> Result<Page<Role>, StoreError> {
         let prefix_len = i64::try_from(query.path_prefix.chars().count()).unwrap_or(i64::MAX);
         let rows = sqlx::query(ROLE_LIST_SQL)
             .bind(prefix_len)
@@ -1129,11 +1144,15 @@ impl ManagedPolicyStore for Store {
 // Keys.
 
 fn access_key_row(row: &AnyRow) -> Result<AccessKeyRow, StoreError> {
+    let access_key_id: String = get(row, "access_key_id")?;
     Ok(AccessKeyRow {
-        access_key_id: get(row, "access_key_id")?,
+        status: stored(
+            AccessKeyStatus::parse(&get::<String>(row, "status")?),
+            &access_key_id,
+        )?,
+        access_key_id,
         secret_ciphertext: get(row, "secret_ciphertext")?,
         principal_arn: get(row, "principal_arn")?,
-        status: get(row, "status")?,
         create_date: timestamp(get(row, "create_date")?)?,
     })
 }

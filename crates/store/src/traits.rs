@@ -9,8 +9,8 @@ use std::future::Future;
 use time::OffsetDateTime;
 
 use crate::{
-    AccessKeyRow, AttachedPolicy, InlinePolicy, ListQuery, ManagedPolicyRow, Page, RoleRow,
-    RoleUpdate, SamlProviderRow, SamlProviderSummary, SamlProviderUpdate, StoreError, Tag,
+    AccessKeyRow, AttachedPolicy, InlinePolicy, ListQuery, ManagedPolicyRow, Page, Role,
+    RoleUpdate, SamlProvider, SamlProviderSummary, SamlProviderUpdate, StoreError, Tag,
 };
 
 /// SAML providers and their tags.
@@ -19,7 +19,7 @@ pub trait SamlProviderStore: Send + Sync {
     /// already exist and `AlreadyExists` when the ARN is taken.
     fn create_saml_provider(
         &self,
-        provider: &SamlProviderRow,
+        provider: &SamlProvider,
         tags: &[Tag],
         max_providers: usize,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -27,7 +27,7 @@ pub trait SamlProviderStore: Send + Sync {
     fn saml_provider(
         &self,
         arn: &str,
-    ) -> impl Future<Output = Result<Option<SamlProviderRow>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<SamlProvider>, StoreError>> + Send;
     /// The provider's revision only (cheap cache validation).
     fn saml_provider_revision(
         &self,
@@ -78,7 +78,7 @@ pub trait RoleStore: Send + Sync {
     /// Creates a role with its tags (`AlreadyExists` when the name is taken case-insensitively).
     fn create_role(
         &self,
-        role: &RoleRow,
+        role: &Role,
         tags: &[Tag],
         max_roles: usize,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -86,17 +86,17 @@ pub trait RoleStore: Send + Sync {
     fn role_by_name(
         &self,
         name: &str,
-    ) -> impl Future<Output = Result<Option<RoleRow>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<Role>, StoreError>> + Send;
     /// The role with `arn`.
     fn role_by_arn(
         &self,
         arn: &str,
-    ) -> impl Future<Output = Result<Option<RoleRow>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<Role>, StoreError>> + Send;
     /// Roles ordered by lower-cased name.
     fn list_roles(
         &self,
         query: &ListQuery,
-    ) -> impl Future<Output = Result<Page<RoleRow>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Page<Role>, StoreError>> + Send;
     /// Applies `update`.
     fn update_role(
         &self,

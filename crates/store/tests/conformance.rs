@@ -10,9 +10,10 @@
 
 use fedgate_store::testing::TestDatabase;
 use fedgate_store::{
-    AccessKeyRow, ConflictReason, InlinePolicy, KeyStore, ListQuery, ManagedPolicyRow,
-    ManagedPolicyStore, MasterKey, ReplayCache, RoleRow, RoleStore, RoleUpdate, SamlProviderRow,
-    SamlProviderStore, SamlProviderUpdate, SecretBox, Store, StoreError, Tag,
+    AccessKeyRow, AccessKeyStatus, AssertionEncryptionMode, ConflictReason, InlinePolicy, KeyStore,
+    ListQuery, ManagedPolicyRow, ManagedPolicyStore, MasterKey, ReplayCache, Role, RoleStore,
+    RoleUpdate, SamlProvider, SamlProviderStore, SamlProviderUpdate, SecretBox, Store, StoreError,
+    Tag,
 };
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -20,8 +21,8 @@ use time::macros::datetime;
 const NOW: OffsetDateTime = datetime!(2026-12-01 10:00:00 UTC);
 const ACCOUNT: &str = "123456789012";
 
-fn provider(name: &str) -> SamlProviderRow {
-    SamlProviderRow {
+fn provider(name: &str) -> SamlProvider {
+    SamlProvider {
         arn: format!("arn:aws:iam::{ACCOUNT}:saml-provider/{name}"),
         name: name.to_owned(),
         uuid: format!("UUID{}", name.to_uppercase())
@@ -32,13 +33,13 @@ fn provider(name: &str) -> SamlProviderRow {
         metadata_document: format!("<md:EntityDescriptor entityID=\"{name}\"/>"),
         create_date: NOW,
         valid_until: Some(datetime!(2126-12-01 10:00:00 UTC)),
-        assertion_encryption_mode: "Allowed".to_owned(),
+        assertion_encryption_mode: AssertionEncryptionMode::Allowed,
         revision: 0,
     }
 }
 
-fn role(name: &str, path: &str) -> RoleRow {
-    RoleRow {
+fn role(name: &str, path: &str) -> Role {
+    Role {
         role_id: format!("AROA{}", name.to_uppercase()),
         name: name.to_owned(),
         path: path.to_owned(),
@@ -125,7 +126,7 @@ async fn saml_provider_crud_and_tags(url: String) {
             &okta.arn,
             &SamlProviderUpdate {
                 metadata: Some(("<new/>".to_owned(), None)),
-                assertion_encryption_mode: Some("Required".to_owned()),
+                assertion_encryption_mode: Some(AssertionEncryptionMode::Required),
             },
         )
         .await
@@ -506,7 +507,7 @@ async fn access_keys_and_service_keys(url: String) {
         access_key_id: "AKIAEXAMPLE".to_owned(),
         secret_ciphertext: sealer.seal("AKIAEXAMPLE", b"secret").unwrap(),
         principal_arn: format!("arn:aws:iam::{ACCOUNT}:root"),
-        status: "Active".to_owned(),
+        status: AccessKeyStatus::Active,
         create_date: NOW,
     };
     store.create_access_key(&key).await.unwrap();

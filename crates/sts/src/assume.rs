@@ -30,14 +30,20 @@
 //!   ended (SessionNotOnOrAfter within the clock skew) is `ExpiredTokenException`.
 //! - The role and provider must belong to the service's account (`AccessDenied` otherwise).
 
+use std::borrow::Borrow;
+
 use fedgate_iam_policy::{
     Allowed, ParseOptions, Policy, PolicyKind, PrincipalId, RequestContext, SamlContextInput,
     evaluate_trust, name_qualifier, provider_name, subject_type,
 };
+use fedgate_model::{AssertionEncryptionMode, Role, SamlProvider};
 use fedgate_saml::{IdentityProvider, ServiceProvider, ValidatedAssertion, binding};
 use time::{Duration, OffsetDateTime};
 
-use crate::params::{IamArn, PACKED_POLICY_BUDGET_CHARS, check_duration_for_role, check_request};
+use crate::params::{
+    DEFAULT_DURATION_SECONDS, IamArn, PACKED_POLICY_BUDGET_CHARS, check_duration_for_role,
+    check_request,
+};
 use crate::token::{SessionClaims, SessionTokenKey, seal_session_token};
 use crate::{
     ACTION_ASSUME_ROLE_WITH_SAML, ACTION_SET_SOURCE_IDENTITY, ACTION_TAG_SESSION, DenyReason,
@@ -47,42 +53,52 @@ use crate::{
 /// Prefix of IAM Identity Center roles, which cannot be assumed with SAML (spec §2.2).
 const RESERVED_ROLE_PREFIX: &str = "AWSReservedSSO_";
 
-/// How a SAML provider accepts assertions (`AssertionEncryptionMode`, spec §1.5).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum AssertionEncryptionMode {
-    /// Plain or encrypted assertions (AWS's default).
-    #[default]
-    Allowed,
-    /// Only encrypted assertions.
-    Required,
-}
-
-/// An IAM SAML provider as stored: its ARN and the identity providers of its metadata.
+/// An IAM SAML provider with its metadata parsed: the one provider record
+/// ([`SamlProvider`], as the store keeps it) beside the identity providers its metadata
+/// declares. `fedgate-iam` builds it once per provider revision; it reads as the provider
+/// (`record.arn`, `record.assertion_encryption_mode`) through `Deref`.
 #[derive(Debug, Clone)]
 pub struct SamlProviderRecord {
-    /// `arn:aws:iam::<account>:saml-provider/<name>`.
-    pub provider_arn: String,
+    /// The provider as stored.
+    pub provider: SamlProvider,
     /// The entity (or entities) of the stored metadata, with their signing keys.
     pub identity_providers: Vec<IdentityProvider>,
-    /// Whether plaintext assertions are accepted.
-    pub assertion_encryption_mode: AssertionEncryptionMode,
 }
 
-/// An IAM role as stored.
+impl std::ops::Deref for SamlProviderRecord {
+    type Target = SamlProvider;
+
+    fn deref(&self) -> &SamlProvider {
+        &self.provider
+    }
+}
+
+/// An IAM role with its trust policy parsed: the one role record ([`Role`], as the store
+/// keeps it) beside its trust policy as a [`Policy`]. It reads as the role (`role.arn`,
+/// `role.name`) through `Deref`.
 #[derive(Debug, Clone)]
-pub struct RoleRecord {
-    /// `arn:aws:iam::<account>:role/<path><name>`.
-    pub role_arn: String,
-    /// The unique id (`AROA…`).
-    pub role_id: String,
-    /// The name (last segment of the ARN).
-    pub role_name: String,
-    /// The path (`/` by default); dropped from assumed-role ARNs.
-    pub path: String,
-    /// The trust policy, parsed as a trust policy.
-    pub trust_policy: std::sync::Arc<Policy>,
-    /// `MaxSessionDuration` in seconds (3,600–43,200).
-    pub max_session_duration: u32,
+pub struct AssumableRole {
+    /// The role as stored.
+    pub role: Role,
+    /// Its trust policy ([`Role::assume_role_policy`]), parsed as a trust policy.
+    pub trust: std::sync::Arc<Policy>,
+}
+
+impl AssumableRole {
+    /// `MaxSessionDuration` in seconds (3,600–43,200 when stored by IAM; a value out of
+    /// `u32` range reads as the default, 3,600).
+    #[must_use]
+    pub fn max_session_seconds(&self) -> u32 {
+        u32::try_from(self.role.max_session_duration).unwrap_or(DEFAULT_DURATION_SECONDS)
+    }
+}
+
+impl std::ops::Deref for AssumableRole {
+    type Target = Role;
+
+    fn deref(&self) -> &Role {
+        &self.role
+    }
 }
 
 /// A managed session policy of `PolicyArns`, resolved by the server to its default version.
@@ -207,8 +223,9 @@ pub fn validate_for_provider(
 /// Validates a SAML `Response` against every provider of the service at once: the browser
 /// endpoint learns which provider an assertion is for only from its (unverified) issuer.
 ///
-/// `trust_set` is the identity providers of all `providers`, flattened; `owners[i]` is the
-/// index in `providers` of the provider that `trust_set[i]` belongs to. Every identity
+/// `trust_set` is the identity providers of all `providers` (records, or `Arc`s of them as a
+/// cache holds them), flattened; `owners[i]` is the index in `providers` of the provider that
+/// `trust_set[i]` belongs to. Every identity
 /// provider in `trust_set` must have an entity ID (one without would match any issuer).
 /// Returns one [`ProviderAssertion`] per provider whose own keys verify the response: the one
 /// whose key verified first, then any other provider declaring the same issuer whose keys also
@@ -216,11 +233,11 @@ pub fn validate_for_provider(
 ///
 /// # Errors
 /// As [`validate_for_provider`], for the first provider tried.
-pub fn validate_for_any_provider(
+pub fn validate_for_any_provider<P: Borrow<SamlProviderRecord>>(
     xml: &str,
     trust_set: &[IdentityProvider],
     owners: &[usize],
-    providers: &[SamlProviderRecord],
+    providers: &[P],
     service_provider: &ServiceProvider,
     now: OffsetDateTime,
 ) -> Result<Vec<ProviderAssertion>, StsError> {
@@ -236,8 +253,8 @@ pub fn validate_for_any_provider(
     let provider = providers.get(first).ok_or(StsError::Internal {
         cause: "trust_set_owner",
     })?;
-    let mut bound = vec![bind_to_provider(assertion, provider)?];
-    for (index, other) in providers.iter().enumerate() {
+    let mut bound = vec![bind_to_provider(assertion, provider.borrow())?];
+    for (index, other) in providers.iter().map(Borrow::borrow).enumerate() {
         let declares_issuer = other
             .identity_providers
             .iter()
@@ -272,7 +289,7 @@ fn bind_to_provider(
         });
     };
     Ok(ProviderAssertion {
-        provider_arn: provider.provider_arn.clone(),
+        provider_arn: provider.arn.clone(),
         session_name,
         assertion,
     })
@@ -285,7 +302,7 @@ fn bind_to_provider(
 #[derive(Debug)]
 pub struct AuthorizedAssumption {
     assertion: ProviderAssertion,
-    role: RoleRecord,
+    role: AssumableRole,
     account_id: String,
     partition: String,
     assume: Allowed,
@@ -299,7 +316,7 @@ impl AuthorizedAssumption {
     }
     /// The role.
     #[must_use]
-    pub fn role(&self) -> &RoleRecord {
+    pub fn role(&self) -> &AssumableRole {
         &self.role
     }
     /// The `sts:AssumeRoleWithSAML` allow proof.
@@ -320,31 +337,31 @@ impl AuthorizedAssumption {
 pub fn authorize(
     assertion: ProviderAssertion,
     role_arn: &str,
-    role: &RoleRecord,
+    role: &AssumableRole,
     account_id: &str,
     now: OffsetDateTime,
 ) -> Result<AuthorizedAssumption, StsError> {
     let deny = |reason| Err(StsError::AccessDenied(reason));
     let provider_arn = assertion.provider_arn.clone();
     let (Some(role_parts), Some(provider_parts)) = (
-        IamArn::parse(&role.role_arn, "role/"),
+        IamArn::parse(&role.arn, "role/"),
         IamArn::parse(&provider_arn, "saml-provider/"),
     ) else {
         return deny(DenyReason::RoleMismatch);
     };
     // INVARIANT: the role record is the requested role, in the service's account, and the
     // provider is in the same account.
-    if role.role_arn != role_arn
-        || role_parts.name != role.role_name
+    if role.arn != role_arn
+        || role_parts.name != role.name
         || role_parts.account != account_id
         || provider_parts.account != account_id
     {
         return deny(DenyReason::RoleMismatch);
     }
-    if role.role_name.starts_with(RESERVED_ROLE_PREFIX) {
+    if role.name.starts_with(RESERVED_ROLE_PREFIX) {
         return deny(DenyReason::ReservedRole);
     }
-    if role.trust_policy.kind() != PolicyKind::Trust {
+    if role.trust.kind() != PolicyKind::Trust {
         return deny(DenyReason::TrustPolicyInvalid);
     }
     let aws = assertion.assertion.aws();
@@ -369,7 +386,7 @@ pub fn authorize(
     for action in actions {
         let request = context.for_action(action);
         // INVARIANT: every required action must be an Allow; any deny refuses the whole call.
-        match evaluate_trust("trust policy", &role.trust_policy, &request).into_allowed() {
+        match evaluate_trust("trust policy", &role.trust, &request).into_allowed() {
             Ok(allowed) => {
                 if action == ACTION_ASSUME_ROLE_WITH_SAML {
                     assume = Some(allowed);
@@ -398,7 +415,7 @@ pub fn authorize(
 /// The request context of the trust evaluation (see the module docs for the keys).
 fn trust_context(
     assertion: &ProviderAssertion,
-    role: &RoleRecord,
+    role: &AssumableRole,
     account_id: &str,
     now: OffsetDateTime,
 ) -> RequestContext {
@@ -420,7 +437,7 @@ fn trust_context(
     let aws = validated.aws();
     let mut context = RequestContext::new(ACTION_ASSUME_ROLE_WITH_SAML)
         .with_principal(PrincipalId::federated(assertion.provider_arn.clone()))
-        .with_resource(role.role_arn.clone())
+        .with_resource(role.arn.clone())
         .with_saml(&input)
         .with_current_time(now);
     if !aws.principal_tags.is_empty() {
@@ -705,9 +722,9 @@ pub fn issue_session(
         secret_access_key: secret_access_key.clone(),
         issued_at: now,
         expiration,
-        role_arn: role.role_arn.clone(),
+        role_arn: role.arn.clone(),
         role_id: role.role_id.clone(),
-        role_name: role.role_name.clone(),
+        role_name: role.name.clone(),
         session_name: session_name.clone(),
         account_id: account_id.clone(),
         source_identity: aws.source_identity.clone(),
@@ -722,7 +739,7 @@ pub fn issue_session(
             assumed_role_id: format!("{}:{session_name}", role.role_id),
             arn: format!(
                 "arn:{partition}:sts::{account_id}:assumed-role/{}/{session_name}",
-                role.role_name
+                role.name
             ),
         },
         credentials: Credentials {
@@ -741,7 +758,7 @@ pub fn issue_session(
         tags,
         session_policies,
         session_name,
-        role_arn: role.role_arn,
+        role_arn: role.role.arn,
         provider_arn,
         account_id,
         assertion_id: assertion.assertion_id().to_owned(),
@@ -773,21 +790,21 @@ pub(crate) fn assumed_role_arn(
 pub fn assume_role_with_saml(
     request: &AssumeRoleWithSamlRequest,
     provider: Option<&SamlProviderRecord>,
-    role: Option<&RoleRecord>,
+    role: Option<&AssumableRole>,
     account_id: &str,
     service_provider: &ServiceProvider,
     now: OffsetDateTime,
     token_key: &SessionTokenKey,
 ) -> Result<RoleSession, StsError> {
     let duration = check_request(request)?;
-    let Some(provider) = provider.filter(|p| p.provider_arn == request.principal_arn) else {
+    let Some(provider) = provider.filter(|p| p.arn == request.principal_arn) else {
         return Err(StsError::InvalidIdentityToken {
             message: "Specified provider doesn't exist",
             cause: "provider_not_found",
         });
     };
     if let Some(role) = role {
-        check_duration_for_role(duration, role.max_session_duration)?;
+        check_duration_for_role(duration, role.max_session_seconds())?;
     }
     let xml = binding::decode_post(
         request.saml_assertion.expose(),

@@ -31,14 +31,15 @@ mod token;
 mod xml;
 
 pub use assume::{
-    AssertionEncryptionMode, AssumeRoleWithSamlRequest, AssumedRoleUser, AuthorizedAssumption,
-    Credentials, ManagedSessionPolicy, ProviderAssertion, RoleRecord, RoleSession,
-    SamlProviderRecord, SessionPolicy, SessionTag, assume_role_with_saml, authorize, issue_session,
-    parse_session_policies, validate_for_any_provider, validate_for_provider,
+    AssumableRole, AssumeRoleWithSamlRequest, AssumedRoleUser, AuthorizedAssumption, Credentials,
+    ManagedSessionPolicy, ProviderAssertion, RoleSession, SamlProviderRecord, SessionPolicy,
+    SessionTag, assume_role_with_saml, authorize, issue_session, parse_session_policies,
+    validate_for_any_provider, validate_for_provider,
 };
 pub use error::{DenyReason, StsError, to_aws};
-/// The one redacting wrapper of fedgate (defined in `fedgate-model`, below this crate and the store).
-pub use fedgate_model::Secret;
+/// The records this crate reads (defined in `fedgate-model`, below this crate and the store)
+/// and the one redacting wrapper of fedgate.
+pub use fedgate_model::{AssertionEncryptionMode, Role, SamlProvider, Secret};
 pub use identity::CallerIdentity;
 pub use params::{
     DEFAULT_DURATION_SECONDS, MAX_DURATION_SECONDS, MAX_POLICY_ARNS, MIN_DURATION_SECONDS,

@@ -498,7 +498,7 @@ fn rejects_an_unknown_provider_and_role() {
 fn required_encryption_refuses_plaintext_assertions() {
     let idp = idp_a();
     let mut record = idp.record();
-    record.assertion_encryption_mode = AssertionEncryptionMode::Required;
+    record.provider.assertion_encryption_mode = AssertionEncryptionMode::Required;
     let error = expect_error(assume(
         &request(PROVIDER_A, &signed_response(&Claims::for_idp(idp), idp)),
         &record,
@@ -594,7 +594,7 @@ fn denies_roles_of_another_account_or_a_mismatched_record() {
     ));
     assert_eq!(error.cause_code(), "role_mismatch");
     let mut other = role();
-    other.role_arn = "arn:aws:iam::123456789012:role/agents/Other".to_owned();
+    other.role.arn = "arn:aws:iam::123456789012:role/agents/Other".to_owned();
     let error = expect_error(assume(&request, &idp.record(), &other, NOW));
     assert_eq!(error.cause_code(), "role_mismatch");
 }

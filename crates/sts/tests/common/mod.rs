@@ -13,8 +13,8 @@ use fedgate_dsig::{SigningKey, sign_enveloped};
 use fedgate_iam_policy::{ParseOptions, Policy};
 use fedgate_saml::{IdentityProvider, ServiceProvider};
 use fedgate_sts::{
-    AssertionEncryptionMode, AssumeRoleWithSamlRequest, RoleRecord, RoleSession,
-    SamlProviderRecord, Secret, SessionTokenKey, StsError, assume_role_with_saml,
+    AssertionEncryptionMode, AssumableRole, AssumeRoleWithSamlRequest, Role, RoleSession,
+    SamlProvider, SamlProviderRecord, Secret, SessionTokenKey, StsError, assume_role_with_saml,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -40,7 +40,16 @@ pub struct Idp {
 impl Idp {
     pub fn record(&self) -> SamlProviderRecord {
         SamlProviderRecord {
-            provider_arn: self.provider_arn.to_owned(),
+            provider: SamlProvider {
+                arn: self.provider_arn.to_owned(),
+                name: self.provider_arn.rsplit('/').next().unwrap().to_owned(),
+                uuid: "UUID0000000000000000000000".to_owned(),
+                metadata_document: String::new(),
+                create_date: NOW,
+                valid_until: None,
+                assertion_encryption_mode: AssertionEncryptionMode::Allowed,
+                revision: 1,
+            },
             identity_providers: vec![
                 IdentityProvider::new(
                     Some(self.entity_id.to_owned()),
@@ -48,7 +57,6 @@ impl Idp {
                 )
                 .unwrap(),
             ],
-            assertion_encryption_mode: AssertionEncryptionMode::Allowed,
         }
     }
 }
@@ -90,21 +98,27 @@ pub fn trust_policy(providers: &[&str], actions: &[&str]) -> Policy {
 }
 
 /// The role, trusting both providers for `sts:AssumeRoleWithSAML` only.
-pub fn role() -> RoleRecord {
+pub fn role() -> AssumableRole {
     role_with(trust_policy(
         &[PROVIDER_A, PROVIDER_B],
         &["sts:AssumeRoleWithSAML"],
     ))
 }
 
-pub fn role_with(trust_policy: Policy) -> RoleRecord {
-    RoleRecord {
-        role_arn: ROLE_ARN.to_owned(),
-        role_id: ROLE_ID.to_owned(),
-        role_name: "ConnectSaml".to_owned(),
-        path: "/agents/".to_owned(),
-        trust_policy: std::sync::Arc::new(trust_policy),
-        max_session_duration: 7_200,
+pub fn role_with(trust_policy: Policy) -> AssumableRole {
+    AssumableRole {
+        role: Role {
+            role_id: ROLE_ID.to_owned(),
+            name: "ConnectSaml".to_owned(),
+            path: "/agents/".to_owned(),
+            arn: ROLE_ARN.to_owned(),
+            // Not read by STS: the parsed policy below is.
+            assume_role_policy: String::new(),
+            description: None,
+            max_session_duration: 7_200,
+            create_date: NOW,
+        },
+        trust: std::sync::Arc::new(trust_policy),
     }
 }
 
@@ -234,7 +248,7 @@ pub fn token_key() -> SessionTokenKey {
 pub fn assume(
     request: &AssumeRoleWithSamlRequest,
     provider: &SamlProviderRecord,
-    role: &RoleRecord,
+    role: &AssumableRole,
     now: OffsetDateTime,
 ) -> Result<RoleSession, StsError> {
     assume_role_with_saml(
