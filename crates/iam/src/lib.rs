@@ -26,7 +26,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use fedgate_aws_wire::{AwsError, QueryRequest, XmlWriter};
 use fedgate_store::{
-    AccessKeyRow, AccessKeyStatus, AttachedPolicy, IamStorage, InlinePolicy, Role, Secret,
+    AccessKeyRow, AccessKeyStatus, AttachedPolicy, IamStorage, InlinePolicy, Page, Role, Secret,
     SecretBox, Store, Tag,
 };
 use fedgate_sts::SamlProviderRecord;
@@ -444,7 +444,8 @@ pub(crate) fn write_tags(xml: &mut XmlWriter, tags: &[Tag]) {
     xml.end();
 }
 
-/// One page of an in-memory list: the marker is the index of the first item.
+/// One page of an in-memory list (through the one pager, [`Page::from_rows`]): the marker is
+/// the position of the page's first item in the whole list.
 pub(crate) fn page<T>(
     items: Vec<T>,
     marker: Option<&str>,
@@ -458,16 +459,13 @@ pub(crate) fn page<T>(
             .filter(|start| *start <= items.len())
             .ok_or_else(|| IamError::InvalidInput("Invalid Marker.".to_owned()))?,
     };
-    let end = start.saturating_add(max_items).min(items.len());
-    let next = (end < items.len()).then(|| end.to_string());
-    Ok((
-        items
-            .into_iter()
-            .skip(start)
-            .take(end.saturating_sub(start))
-            .collect(),
-        next,
-    ))
+    let page = Page::from_rows(
+        items.into_iter().skip(start),
+        max_items,
+        Ok::<T, IamError>,
+        |position, _| Ok(start.saturating_add(position).to_string()),
+    )?;
+    Ok((page.items, page.next_marker))
 }
 
 /// Writes `IsTruncated` and `Marker`.

@@ -14,6 +14,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 use time::OffsetDateTime;
 
+use crate::sql::tags::{KeyCase, TagTable, read_tags, write_tags};
 use crate::sql::{Store, commit, count_rows, get, timestamp};
 use crate::{StoreError, Tag};
 
@@ -238,48 +239,15 @@ fn flag(value: bool) -> i64 {
     i64::from(value)
 }
 
-async fn read_tags(
-    executor: impl sqlx::Executor<'_, Database = Any>,
-    resource_arn: &str,
-) -> Result<Vec<Tag>, StoreError> {
-    let rows = sqlx::query("SELECT tag_key, tag_value FROM connect_tags WHERE resource_arn = $1")
-        .bind(resource_arn)
-        .fetch_all(executor)
-        .await
-        .map_err(|error| StoreError::db("read connect tags", error))?;
-    let mut tags = rows
-        .iter()
-        .map(|row| {
-            Ok(Tag::new(
-                get::<String>(row, "tag_key")?,
-                get::<String>(row, "tag_value")?,
-            ))
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    // Sorted in Rust: byte order, the same on both backends whatever the collation.
-    tags.sort_by(|a, b| a.key.cmp(&b.key));
-    Ok(tags)
-}
-
-async fn write_tags(
-    transaction: &mut Transaction<'static, Any>,
-    resource_arn: &str,
-    tags: &[Tag],
-) -> Result<(), StoreError> {
-    for tag in tags {
-        sqlx::query(
-            "INSERT INTO connect_tags (resource_arn, tag_key, tag_value) VALUES ($1, $2, $3) \
+/// Contact-center tags: case-sensitive keys, keyed by the resource ARN.
+const CONNECT_TAGS: TagTable = TagTable {
+    select: "SELECT tag_key, tag_value FROM connect_tags WHERE resource_arn = $1",
+    upsert: "INSERT INTO connect_tags (resource_arn, tag_key, tag_value) VALUES ($1, $2, $3) \
              ON CONFLICT (resource_arn, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
-        )
-        .bind(resource_arn)
-        .bind(tag.key.as_str())
-        .bind(tag.value.as_str())
-        .execute(&mut **transaction)
-        .await
-        .map_err(|error| StoreError::db("write connect tags", error))?;
-    }
-    Ok(())
-}
+    delete: "DELETE FROM connect_tags WHERE resource_arn = $1 AND tag_key = $2",
+    count: "SELECT COUNT(*) AS n FROM connect_tags WHERE resource_arn = $1",
+    keys: KeyCase::Sensitive,
+};
 
 /// Locks the instance row for the rest of the transaction.
 async fn lock_instance(
@@ -394,7 +362,7 @@ async fn instance_where(
         return Ok(None);
     };
     let mut instance = instance_row(&row)?;
-    instance.tags = read_tags(&store.pool, &instance.arn).await?;
+    instance.tags = read_tags(&store.pool, &CONNECT_TAGS, &instance.arn).await?;
     Ok(Some(instance))
 }
 
@@ -497,7 +465,7 @@ async fn user_where(
         .iter()
         .map(|row| get(row, "security_profile_id"))
         .collect::<Result<_, _>>()?;
-    user.tags = read_tags(&store.pool, &user.arn).await?;
+    user.tags = read_tags(&store.pool, &CONNECT_TAGS, &user.arn).await?;
     Ok(Some(user))
 }
 
@@ -519,7 +487,7 @@ impl ConnectStore for Store {
                 .map_err(|error| StoreError::db("create connect instance", error))?;
             if let Some(row) = existing {
                 let mut existing = instance_row(&row)?;
-                existing.tags = read_tags(&mut *transaction, &existing.arn).await?;
+                existing.tags = read_tags(&mut *transaction, &CONNECT_TAGS, &existing.arn).await?;
                 commit(transaction, "create connect instance").await?;
                 return Ok(Some(existing));
             }
@@ -592,7 +560,14 @@ impl ConnectStore for Store {
                     })?;
             }
         }
-        write_tags(&mut transaction, &instance.arn, &instance.tags).await?;
+        write_tags(
+            &mut transaction,
+            &CONNECT_TAGS,
+            &instance.arn,
+            &instance.tags,
+            None,
+        )
+        .await?;
         commit(transaction, "create connect instance").await?;
         Ok(None)
     }
@@ -766,7 +741,7 @@ impl ConnectStore for Store {
             &user.security_profile_ids,
         )
         .await?;
-        write_tags(&mut transaction, &user.arn, &user.tags).await?;
+        write_tags(&mut transaction, &CONNECT_TAGS, &user.arn, &user.tags, None).await?;
         commit(transaction, "create connect user").await
     }
 

@@ -124,6 +124,42 @@ pub struct Page<T> {
     pub next_marker: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// One page of a listing: `rows` are the listing's entries from where this page starts, in
+    /// order (at least `max_items + 1` of them when the listing goes on; no more are read). The
+    /// first `max_items` become the items through `item`; the entry after them, if there is one,
+    /// names the next page through `marker(position, entry)` (`position` counted from this
+    /// page's start).
+    ///
+    /// Every paged listing cuts its pages here: the store's `ListRoles` and `ListPolicies`
+    /// (keyset markers, the next lower-cased name) and IAM's in-memory listings of tags, role
+    /// policies and attached policies (position markers).
+    ///
+    /// # Errors
+    /// The first error of `item` or `marker`.
+    pub fn from_rows<R, E>(
+        rows: impl IntoIterator<Item = R>,
+        max_items: usize,
+        mut item: impl FnMut(R) -> Result<T, E>,
+        marker: impl FnOnce(usize, R) -> Result<String, E>,
+    ) -> Result<Self, E> {
+        let mut items = Vec::new();
+        for (position, row) in rows.into_iter().enumerate() {
+            if position >= max_items {
+                return Ok(Self {
+                    items,
+                    next_marker: Some(marker(position, row)?),
+                });
+            }
+            items.push(item(row)?);
+        }
+        Ok(Self {
+            items,
+            next_marker: None,
+        })
+    }
+}
+
 /// Filters for listing roles or policies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListQuery {
@@ -133,4 +169,47 @@ pub struct ListQuery {
     pub marker: Option<String>,
     /// Most entries in this page (at least 1).
     pub max_items: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entries, `max_items`, the expected items and the expected next marker.
+    type Case = (
+        &'static [&'static str],
+        usize,
+        &'static [&'static str],
+        Option<&'static str>,
+    );
+
+    #[test]
+    fn a_page_holds_max_items_and_the_next_entry_names_the_following_page() {
+        let cases: [Case; 5] = [
+            (&[], 2, &[], None),
+            (&["a"], 2, &["a"], None),
+            (&["a", "b"], 2, &["a", "b"], None),
+            (&["a", "b", "c"], 2, &["a", "b"], Some("c@2")),
+            (&["a", "b", "c", "d"], 1, &["a"], Some("b@1")),
+        ];
+        for (entries, max_items, items, next) in cases {
+            let page = Page::from_rows(
+                entries.iter(),
+                max_items,
+                |entry| Ok::<_, ()>(entry.to_uppercase()),
+                |position, entry| Ok(format!("{entry}@{position}")),
+            )
+            .unwrap_or_else(|()| Page {
+                items: Vec::new(),
+                next_marker: Some("error".to_owned()),
+            });
+            let expected: Vec<String> = items.iter().map(|item| item.to_uppercase()).collect();
+            assert_eq!(page.items, expected, "{entries:?} / {max_items}");
+            assert_eq!(
+                page.next_marker.as_deref(),
+                next,
+                "{entries:?} / {max_items}"
+            );
+        }
+    }
 }
