@@ -32,6 +32,8 @@ seed xml_parse crates/xml/tests/data/c14n/inputs/*
 seed c14n crates/xml/tests/data/c14n/inputs/*
 seed metadata tests/keys/*metadata.xml
 seed binding tests/attacks/valid/*.b64
+seed sp_metadata crates/saml/tests/idp/sp-*.xml tests/keys/*metadata.xml
+seed authn_request crates/saml/tests/idp/authn-request*
 
 echo "== building fuzz targets"
 cargo fuzz build

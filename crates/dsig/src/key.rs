@@ -220,6 +220,43 @@ impl TrustedKey {
         self.certificate_der.as_deref()
     }
 
+    /// Verifies a detached signature: `signature` over the octets `message`, as the SAML
+    /// HTTP-Redirect binding signs its query string (saml-bindings-2.0-os §3.4.4.1).
+    ///
+    /// `algorithm` names the hash and key type, as the binding's `SigAlg` does with an XML-DSig
+    /// URI; `signature` is in XML-DSig form, so raw `r‖s` for ECDSA (RFC 4051 §3.3), PKCS#1
+    /// v1.5 for RSA.
+    ///
+    /// Stricter than [`verify_enveloped`](crate::verify_enveloped) under its default
+    /// [`Policy`](crate::Policy), with no way to weaken it: there is no policy parameter, so
+    /// SHA-1 is refused outright and so is an RSA key under [`MIN_RSA_BITS`] (one made by a
+    /// `dangerous_` constructor).
+    ///
+    /// # Errors
+    /// [`Error::Sha1NotAllowed`] for a SHA-1 algorithm, [`Error::KeyTooWeak`] for such an RSA
+    /// key, [`Error::SignatureInvalid`] when the signature does not verify with this key
+    /// (including an algorithm for the other key type).
+    pub fn verify_detached(
+        &self,
+        algorithm: SignatureAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), Error> {
+        if algorithm.is_sha1() {
+            return Err(Error::Sha1NotAllowed {
+                uri: algorithm.uri().to_owned(),
+            });
+        }
+        if let Some(bits) = self.weak_rsa_bits() {
+            return Err(Error::KeyTooWeak { bits });
+        }
+        if self.verify(algorithm, message, signature) {
+            Ok(())
+        } else {
+            Err(Error::SignatureInvalid)
+        }
+    }
+
     /// Verifies `signature` (XML-DSig form: raw `r‖s` for ECDSA) over `message`.
     pub(crate) fn verify(
         &self,
@@ -300,5 +337,96 @@ fn der_length(len: usize, out: &mut Vec<u8>) {
     } else {
         out.push(0x81);
         out.push(u8::try_from(len).unwrap_or(0xff));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{self, EcdsaKeyPair, RsaKeyPair};
+
+    use super::*;
+
+    const MESSAGE: &[u8] = b"SAMLRequest=abc&RelayState=%2Fhome&SigAlg=x";
+
+    fn generated(algorithm: &'static rcgen::SignatureAlgorithm) -> (Vec<u8>, TrustedKey) {
+        let key_pair = rcgen::KeyPair::generate_for(algorithm).unwrap();
+        let params = rcgen::CertificateParams::new(vec!["sp.example.test".to_owned()]).unwrap();
+        let certificate = params.self_signed(&key_pair).unwrap();
+        let trusted = TrustedKey::from_certificate_der(certificate.der()).unwrap();
+        (key_pair.serialize_der(), trusted)
+    }
+
+    fn rsa_sign(pkcs8: &[u8], encoding: &'static dyn signature::RsaEncoding) -> Vec<u8> {
+        let key = RsaKeyPair::from_pkcs8(pkcs8).unwrap();
+        let mut out = vec![0; key.public_modulus_len()];
+        key.sign(encoding, &SystemRandom::new(), MESSAGE, &mut out)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn verify_detached_accepts_rsa_and_refuses_changed_octets_and_other_keys() {
+        let (pkcs8, trusted) = generated(&rcgen::PKCS_RSA_SHA256);
+        let (_, other) = generated(&rcgen::PKCS_RSA_SHA256);
+        let value = rsa_sign(&pkcs8, &signature::RSA_PKCS1_SHA256);
+        let algorithm = SignatureAlgorithm::RsaSha256;
+        assert_eq!(trusted.verify_detached(algorithm, MESSAGE, &value), Ok(()));
+        assert_eq!(
+            trusted.verify_detached(algorithm, b"SAMLRequest=abd", &value),
+            Err(Error::SignatureInvalid)
+        );
+        assert_eq!(
+            other.verify_detached(algorithm, MESSAGE, &value),
+            Err(Error::SignatureInvalid)
+        );
+        assert_eq!(
+            trusted.verify_detached(SignatureAlgorithm::RsaSha512, MESSAGE, &value),
+            Err(Error::SignatureInvalid),
+            "the algorithm named must be the one used"
+        );
+    }
+
+    #[test]
+    fn verify_detached_accepts_ecdsa_in_xml_dsig_form() {
+        let (pkcs8, trusted) = generated(&rcgen::PKCS_ECDSA_P256_SHA256);
+        let key =
+            EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8).unwrap();
+        let value = key.sign(&SystemRandom::new(), MESSAGE).unwrap();
+        assert_eq!(value.as_ref().len(), 64, "r‖s");
+        assert_eq!(
+            trusted.verify_detached(SignatureAlgorithm::EcdsaSha256, MESSAGE, value.as_ref()),
+            Ok(())
+        );
+        assert_eq!(
+            trusted.verify_detached(SignatureAlgorithm::RsaSha256, MESSAGE, value.as_ref()),
+            Err(Error::SignatureInvalid),
+            "an RSA algorithm never verifies with an EC key"
+        );
+    }
+
+    #[test]
+    fn verify_detached_refuses_sha1_before_any_verification() {
+        let (pkcs8, trusted) = generated(&rcgen::PKCS_RSA_SHA256);
+        let value = rsa_sign(&pkcs8, &signature::RSA_PKCS1_SHA256);
+        for algorithm in [SignatureAlgorithm::RsaSha1, SignatureAlgorithm::EcdsaSha1] {
+            assert_eq!(
+                trusted.verify_detached(algorithm, MESSAGE, &value),
+                Err(Error::Sha1NotAllowed {
+                    uri: algorithm.uri().to_owned()
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn verify_detached_refuses_weak_rsa_keys() {
+        let weak = include_str!("../../../tests/keys/weak-rsa1024.cert.pem");
+        let (_, der) = crate::pem_block(weak).unwrap();
+        let key = TrustedKey::dangerous_from_certificate_der_allowing_weak_rsa(&der).unwrap();
+        assert_eq!(
+            key.verify_detached(SignatureAlgorithm::RsaSha256, MESSAGE, &[0; 128]),
+            Err(Error::KeyTooWeak { bits: 1024 })
+        );
     }
 }

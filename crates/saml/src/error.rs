@@ -250,6 +250,44 @@ pub enum Error {
         /// The entity ID.
         entity_id: String,
     },
+    /// IdP side: service-provider metadata that cannot be used.
+    SpMetadataInvalid {
+        /// What is wrong.
+        detail: String,
+    },
+    /// IdP side: an HTTP-Redirect query string that cannot be read.
+    QueryInvalid {
+        /// What is wrong.
+        detail: String,
+    },
+    /// IdP side: the document element of a request is not `samlp:AuthnRequest`.
+    NotAnAuthnRequest {
+        /// What it is instead.
+        found: String,
+    },
+    /// IdP side: a request value that is missing, malformed or beyond its bound.
+    RequestInvalid {
+        /// What is wrong.
+        detail: String,
+    },
+    /// An `ID` that is not an xs:ID of at most 256 bytes.
+    IdInvalid {
+        /// The identifier (its first 64 characters).
+        id: String,
+    },
+    /// IdP side: a request signature was refused.
+    RequestSignatureInvalid(fedgate_dsig::Error),
+    /// IdP side: the service provider signs its requests (or the IdP requires it) and this one
+    /// is unsigned, or no key can check its signature.
+    RequestUnsigned,
+    /// IdP side: the endpoint a request names is not a registered HTTP-POST
+    /// AssertionConsumerService.
+    AcsNotRegistered {
+        /// What the request asked for.
+        requested: String,
+    },
+    /// IdP side: signing a response failed.
+    ResponseSigning(fedgate_dsig::Error),
 }
 
 impl Error {
@@ -294,22 +332,37 @@ impl Error {
             Self::PrincipalTagInvalid { .. } => "principal_tag_invalid",
             Self::MetadataInvalid { .. } => "metadata_invalid",
             Self::MetadataNoSigningKey { .. } => "metadata_no_signing_key",
+            Self::SpMetadataInvalid { .. } => "sp_metadata_invalid",
+            Self::QueryInvalid { .. } => "query_invalid",
+            Self::NotAnAuthnRequest { .. } => "not_an_authn_request",
+            Self::RequestInvalid { .. } => "request_invalid",
+            Self::IdInvalid { .. } => "id_invalid",
+            Self::RequestSignatureInvalid(_) => "request_signature_invalid",
+            Self::RequestUnsigned => "request_unsigned",
+            Self::AcsNotRegistered { .. } => "acs_not_registered",
+            Self::ResponseSigning(_) => "response_signing_failed",
         }
     }
 
-    /// The check this error belongs to.
+    /// The check this error belongs to. The identity-provider side's errors (requests, SP
+    /// metadata, signing) go with the nearest response check: decoding, the message, or the
+    /// signature.
     pub fn check(&self) -> Check {
         match self {
-            Self::InputTooLarge { .. } | Self::Base64Invalid | Self::DeflateInvalid { .. } => {
-                Check::Decode
-            }
+            Self::InputTooLarge { .. }
+            | Self::Base64Invalid
+            | Self::DeflateInvalid { .. }
+            | Self::QueryInvalid { .. } => Check::Decode,
             Self::XmlMalformed { .. }
             | Self::XmlDtdForbidden
             | Self::XmlLimitExceeded { .. }
             | Self::XmlDuplicateId { .. } => Check::Parse,
             Self::NotAResponse { .. }
             | Self::VersionUnsupported { .. }
-            | Self::StatusNotSuccess { .. } => Check::Response,
+            | Self::StatusNotSuccess { .. }
+            | Self::NotAnAuthnRequest { .. }
+            | Self::RequestInvalid { .. }
+            | Self::IdInvalid { .. } => Check::Response,
             Self::AssertionMissing
             | Self::MultipleAssertions { .. }
             | Self::AssertionMisplaced
@@ -322,10 +375,15 @@ impl Error {
             | Self::Signature(_)
             | Self::Key(_)
             | Self::MetadataInvalid { .. }
-            | Self::MetadataNoSigningKey { .. } => Check::Signature,
+            | Self::MetadataNoSigningKey { .. }
+            | Self::SpMetadataInvalid { .. }
+            | Self::RequestSignatureInvalid(_)
+            | Self::RequestUnsigned
+            | Self::ResponseSigning(_) => Check::Signature,
             Self::DestinationMismatch { .. }
             | Self::InResponseToMismatch { .. }
-            | Self::UnsolicitedResponse => Check::Destination,
+            | Self::UnsolicitedResponse
+            | Self::AcsNotRegistered { .. } => Check::Destination,
             Self::SubjectMissing
             | Self::ValueMalformed { .. }
             | Self::SubjectConfirmationMissing { .. }
@@ -485,6 +543,31 @@ impl Error {
             Self::MetadataNoSigningKey { .. } => {
                 "the metadata must contain a signing certificate (KeyDescriptor use=\"signing\" or no use)"
             }
+            Self::SpMetadataInvalid { .. } => {
+                "upload the service provider's SAML 2.0 metadata (one EntityDescriptor with an SPSSODescriptor and an http(s) AssertionConsumerService)"
+            }
+            Self::QueryInvalid { .. } => {
+                "send each of SAMLRequest, RelayState, SigAlg and Signature at most once, percent-encoded (HTTP-Redirect binding)"
+            }
+            Self::NotAnAuthnRequest { .. } => {
+                "send a samlp:AuthnRequest to the single sign-on endpoint"
+            }
+            Self::RequestInvalid { .. } => {
+                "the service provider's request does not follow saml-core §3.4.1; check its SAML settings"
+            }
+            Self::IdInvalid { .. } => {
+                "IDs must start with a letter or '_' and hold only letters, digits, '.', '-', '_' (at most 256)"
+            }
+            Self::RequestSignatureInvalid(_) => {
+                "upload the service provider's current metadata (signing certificate rotated?); it must sign with RSA-SHA256 or ECDSA"
+            }
+            Self::RequestUnsigned => {
+                "configure the service provider to sign its requests, with a key from its metadata"
+            }
+            Self::AcsNotRegistered { .. } => {
+                "add the AssertionConsumerService (HTTP-POST) to the service provider's metadata, or fix its ACS URL"
+            }
+            Self::ResponseSigning(_) => "check the identity provider's signing key and certificate",
         }
     }
 }
@@ -615,6 +698,29 @@ impl fmt::Display for Error {
             Self::MetadataNoSigningKey { entity_id } => {
                 write!(f, "identity provider {entity_id:?} has no signing key")
             }
+            Self::SpMetadataInvalid { detail } => {
+                write!(f, "invalid service provider metadata: {detail}")
+            }
+            Self::QueryInvalid { detail } => write!(f, "invalid request query: {detail}"),
+            Self::NotAnAuthnRequest { found } => {
+                write!(f, "expected a samlp:AuthnRequest, found <{found}>")
+            }
+            Self::RequestInvalid { detail } => write!(f, "invalid request: {detail}"),
+            Self::IdInvalid { id } => write!(
+                f,
+                "ID {id:?} is not an xs:ID of at most 256 bytes (a letter or '_', then letters, digits, '.', '-', '_')"
+            ),
+            Self::RequestSignatureInvalid(error) => {
+                write!(f, "the request signature was refused: {error}")
+            }
+            Self::RequestUnsigned => f.write_str(
+                "the request is not signed (with a key the service provider's metadata holds), and a signature is required",
+            ),
+            Self::AcsNotRegistered { requested } => write!(
+                f,
+                "the request asks for {requested}, which is not a registered HTTP-POST AssertionConsumerService"
+            ),
+            Self::ResponseSigning(error) => write!(f, "cannot sign the response: {error}"),
         }
     }
 }

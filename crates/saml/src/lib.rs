@@ -8,7 +8,9 @@
 //! - [`metadata`]: IdP metadata into [`IdentityProvider`]s (entity ID + signing keys);
 //! - [`validate_response`]: every check of DESIGN.md "Decisions" and the AWS profile, producing a
 //!   [`ValidatedAssertion`] read only from signed content;
-//! - [`aws`]: the `https://aws.amazon.com/SAML/Attributes/*` attributes, parsed and checked.
+//! - [`aws`]: the `https://aws.amazon.com/SAML/Attributes/*` attributes, parsed and checked;
+//! - [`idp`]: the identity-provider side (SP metadata, AuthnRequest reception, response
+//!   building and signing, IdP metadata) for the built-in identity provider.
 //!
 //! Nothing here reads the clock: `now` is a parameter of every validity check.
 
@@ -16,6 +18,7 @@ pub mod aws;
 pub mod binding;
 pub mod danger;
 mod error;
+pub mod idp;
 pub mod metadata;
 mod provider;
 mod timestamp;
