@@ -10,9 +10,12 @@
 //!   ARN and revision), [`Iam::role_by_arn`] (the role with its permission policies),
 //!   [`Iam::access_key`], [`Iam::service_key`].
 //!
-//! Authorization is the server's job (policy engine) before `handle` is called; nothing here
-//! reads the clock: `now` is a parameter.
+//! Authorization: [`Iam::authorization_target`] names the action and resource of a request,
+//! the policy engine (the server's one authorization function) decides, and [`Iam::handle`]
+//! takes only an [`AuthorizedRequest`], made from that decision's `Allowed` proof (see
+//! [`authorization`]). Nothing here reads the clock: `now` is a parameter.
 
+pub mod authorization;
 mod directory;
 mod error;
 mod ids;
@@ -32,6 +35,7 @@ use fedgate_store::{
 use fedgate_sts::SamlProviderRecord;
 use time::OffsetDateTime;
 
+pub use authorization::{AuthorizedRequest, IamTarget, ProofMismatch};
 pub use directory::ProviderDirectory;
 pub use error::IamError;
 pub use providers::{DEFAULT_VALIDITY_YEARS, MAX_METADATA_CHARS, MIN_METADATA_CHARS};
@@ -49,13 +53,6 @@ pub const MAX_ATTACHED_POLICIES: usize = 10;
 pub const MIN_SESSION_SECONDS: i64 = 3600;
 /// Longest `MaxSessionDuration`, seconds (12 hours).
 pub const MAX_SESSION_SECONDS: i64 = 43_200;
-
-/// Who is calling `handle` (already authenticated and authorized by the server).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    /// The caller's principal ARN.
-    pub principal_arn: String,
-}
 
 /// A role with its permission policies (inline, and attached with their documents): what
 /// authorizing a role session's request needs. It reads as the role (`record.arn`,
@@ -132,7 +129,7 @@ impl<S: IamStorage> Iam<S> {
         &self.store
     }
 
-    /// Answers one IAM Query-protocol request at `now`.
+    /// Answers one IAM Query-protocol request at `now`, once the policy engine allowed it.
     ///
     /// Returns the content of the `<{Action}Result>` element; it is empty for operations
     /// without output (`DeleteRole`, `TagRole`, …), which have no `Result` element on the wire
@@ -142,11 +139,12 @@ impl<S: IamStorage> Iam<S> {
     /// The AWS error for the failure ([`IamError::to_aws_error`]).
     pub async fn handle(
         &self,
-        request: &QueryRequest,
-        _caller: &Caller,
+        authorized: AuthorizedRequest<'_>,
         now: OffsetDateTime,
     ) -> Result<String, AwsError> {
-        self.dispatch(request, now).await.map_err(AwsError::from)
+        self.dispatch(authorized.request(), now)
+            .await
+            .map_err(AwsError::from)
     }
 
     async fn dispatch(

@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use base64::Engine;
 use fedgate_aws_wire::{AwsError, QueryRequest, percent_encode};
-use fedgate_iam::{Caller, Iam};
+use fedgate_iam::Iam;
+use fedgate_iam_policy::{ParseOptions, Policy, PolicySet, RequestContext, evaluate};
 use fedgate_store::{MasterKey, SecretBox, Store};
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -39,11 +40,9 @@ async fn fixture(url: &str) -> Fixture {
     }
 }
 
-fn admin() -> Caller {
-    Caller {
-        principal_arn: format!("arn:aws:iam::{ACCOUNT}:root"),
-    }
-}
+/// The administrator's identity policy: every IAM call is allowed, through the policy engine.
+const ALLOW_ALL: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
 impl Fixture {
     async fn call(&self, params: &[(&str, &str)]) -> Result<String, AwsError> {
@@ -58,7 +57,18 @@ impl Fixture {
             format!("Version=2010-05-08&{body}").as_bytes(),
         )
         .unwrap();
-        self.iam.handle(&request, &admin(), NOW).await
+        // As the server does: IAM names the question, the policy engine allows it, and only
+        // that proof reaches `handle`.
+        let target = self.iam.authorization_target(&request).await.unwrap();
+        let admin = Policy::parse(ALLOW_ALL, &ParseOptions::managed_identity()).unwrap();
+        let context = RequestContext::new(target.action().to_owned())
+            .with_resource(target.resource().to_owned())
+            .with_current_time(NOW);
+        let allowed = evaluate(&PolicySet::new().identity("admin", &admin), &context)
+            .into_allowed()
+            .unwrap();
+        let authorized = target.authorize(allowed).unwrap();
+        self.iam.handle(authorized, NOW).await
     }
 
     async fn ok(&self, params: &[(&str, &str)]) -> String {
@@ -1215,7 +1225,136 @@ async fn access_keys_and_service_keys(url: String) {
     );
 }
 
+// ---------------------------------------------------------------------------------------------
+// Authorization
+
+fn query(params: &[(&str, &str)]) -> QueryRequest {
+    let body = params
+        .iter()
+        .map(|(name, value)| format!("{}={}", percent_encode(name), percent_encode(value)))
+        .collect::<Vec<_>>()
+        .join("&");
+    QueryRequest::parse(
+        "",
+        Some("application/x-www-form-urlencoded"),
+        format!("Version=2010-05-08&{body}").as_bytes(),
+    )
+    .unwrap()
+}
+
+async fn authorization_targets_name_each_actions_resource(url: String) {
+    let f = fixture(&url).await;
+    f.ok(&[
+        ("Action", "CreateRole"),
+        ("RoleName", "Agents"),
+        ("Path", "/cc/"),
+        ("AssumeRolePolicyDocument", TRUST),
+    ])
+    .await;
+    let provider = provider_arn("Okta");
+    let policy = format!("arn:aws:iam::{ACCOUNT}:policy/P");
+    // Request parameters, then the action and resource authorized.
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, String);
+    let cases: [Case<'_>; 8] = [
+        (
+            &[("Action", "CreateSAMLProvider"), ("Name", "Okta")],
+            "iam:CreateSAMLProvider",
+            provider.clone(),
+        ),
+        (
+            &[
+                ("Action", "TagSAMLProvider"),
+                ("SAMLProviderArn", &provider),
+            ],
+            "iam:TagSAMLProvider",
+            provider.clone(),
+        ),
+        (
+            &[
+                ("Action", "CreateRole"),
+                ("RoleName", "New"),
+                ("Path", "/x/"),
+            ],
+            "iam:CreateRole",
+            format!("arn:aws:iam::{ACCOUNT}:role/x/New"),
+        ),
+        // An existing role by its stored ARN, with its path, whatever the case of the name.
+        (
+            &[("Action", "GetRole"), ("RoleName", "agents")],
+            "iam:GetRole",
+            format!("arn:aws:iam::{ACCOUNT}:role/cc/Agents"),
+        ),
+        (
+            &[("Action", "DeleteRole"), ("RoleName", "Absent")],
+            "iam:DeleteRole",
+            format!("arn:aws:iam::{ACCOUNT}:role/Absent"),
+        ),
+        (
+            &[("Action", "CreatePolicy"), ("PolicyName", "P")],
+            "iam:CreatePolicy",
+            policy.clone(),
+        ),
+        (&[("Action", "ListRoles")], "iam:ListRoles", "*".to_owned()),
+        (&[("Action", "Unknown")], "iam:Unknown", "*".to_owned()),
+    ];
+    for (params, action, resource) in cases {
+        let request = query(params);
+        let target = f.iam.authorization_target(&request).await.unwrap();
+        assert_eq!(
+            (target.action(), target.resource()),
+            (action, resource.as_str())
+        );
+        assert!(target.condition_keys().is_empty());
+    }
+    let request = query(&[
+        ("Action", "AttachRolePolicy"),
+        ("RoleName", "Agents"),
+        ("PolicyArn", &policy),
+    ]);
+    let target = f.iam.authorization_target(&request).await.unwrap();
+    assert_eq!(target.condition_keys(), [("iam:PolicyARN", policy.clone())]);
+}
+
+async fn handle_takes_only_the_proof_of_the_requests_own_question(url: String) {
+    let f = fixture(&url).await;
+    let admin = Policy::parse(ALLOW_ALL, &ParseOptions::managed_identity()).unwrap();
+    let set = PolicySet::new().identity("admin", &admin);
+    let decide = |action: &str, resource: &str| {
+        let context = RequestContext::new(action.to_owned()).with_resource(resource.to_owned());
+        evaluate(&set, &context).into_allowed().unwrap()
+    };
+    let request = query(&[("Action", "DeleteRole"), ("RoleName", "Agents")]);
+    let resource = format!("arn:aws:iam::{ACCOUNT}:role/Agents");
+    // An Allow for a read, or for another resource, does not authorize the delete.
+    for allowed in [
+        decide("iam:GetRole", &resource),
+        decide(
+            "iam:DeleteRole",
+            &format!("arn:aws:iam::{ACCOUNT}:role/Other"),
+        ),
+        decide("iam:DeleteRole", "*"),
+    ] {
+        let target = f.iam.authorization_target(&request).await.unwrap();
+        let mismatch = target.authorize(allowed).unwrap_err();
+        assert!(
+            mismatch
+                .to_string()
+                .ends_with(&format!("offered for iam:DeleteRole on {resource}")),
+            "{mismatch}"
+        );
+    }
+    let target = f.iam.authorization_target(&request).await.unwrap();
+    let authorized = target
+        .authorize(decide("iam:DeleteRole", &resource))
+        .unwrap();
+    assert_eq!(authorized.allowed().action(), "iam:DeleteRole");
+    let error = f.iam.handle(authorized, NOW).await.unwrap_err();
+    assert_error(&error, "NoSuchEntity", 404);
+}
+
 fedgate_store::conformance_tests!(
+    authorization_targets_name_each_actions_resource,
+    handle_takes_only_the_proof_of_the_requests_own_question,
     saml_provider_lifecycle,
     saml_provider_errors,
     saml_provider_lookup_is_cached_until_changed,

@@ -4,7 +4,7 @@
 //! service when signed, the action otherwise); authenticate with SigV4 (long-term keys from
 //! the store, temporary keys from their sealed session token), except for the unsigned
 //! `AssumeRoleWithSAML`; authorize IAM calls with the policy engine against the caller's
-//! policies; dispatch. Every error leaves through [`error_response`], the one mapping to the
+//! policies (on the action and resource `fedgate-iam` names); dispatch. Every error leaves through [`error_response`], the one mapping to the
 //! AWS XML error shape.
 
 use std::sync::Arc;
@@ -14,7 +14,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use fedgate_aws_wire::{AwsError, QueryRequest, Service, sigv4};
-use fedgate_iam::Caller;
 use fedgate_signin::{AssumeRequest, AuditContext, StsRefusal};
 use fedgate_sts::{CallerIdentity, Secret};
 use time::OffsetDateTime;
@@ -200,8 +199,9 @@ fn sts_signed(
     }
 }
 
-/// IAM actions, authorized by the policy engine first: `iam:<Action>` on the resource the
-/// request names ([`iam_target`]).
+/// IAM actions: `fedgate-iam` names the action and resource
+/// ([`fedgate_iam::Iam::authorization_target`]), the policy engine decides ([`auth::authorize`]),
+/// and only its `Allowed` proof, bound to the request, reaches `Iam::handle`.
 async fn iam(
     state: &AppState,
     request: &QueryRequest,
@@ -209,16 +209,17 @@ async fn iam(
     now: OffsetDateTime,
     client: Option<String>,
 ) -> Result<String, AwsError> {
-    let action = format!("iam:{}", request.action());
-    let target = iam_target(state, request).await?;
+    let target = state
+        .iam
+        .authorization_target(request)
+        .await
+        .map_err(internal)?;
+    let action = target.action().to_owned();
+    let resource = target.resource().to_owned();
     let question = Question {
         action: &action,
-        resource: &target.resource,
-        keys: target
-            .policy_arn
-            .into_iter()
-            .map(|arn| ("iam:PolicyARN", arn))
-            .collect(),
+        resource: &resource,
+        keys: target.condition_keys(),
     };
     // Administrative changes are audited; reads are not.
     let audited = !["Get", "List"]
@@ -226,27 +227,24 @@ async fn iam(
         .any(|prefix| request.action().starts_with(prefix));
     let context = AuditContext {
         subject: Some(principal.arn()),
-        role_arn: target
-            .resource
-            .contains(":role/")
-            .then(|| target.resource.clone()),
-        provider_arn: target
-            .resource
+        role_arn: resource.contains(":role/").then(|| resource.clone()),
+        provider_arn: resource
             .contains(":saml-provider/")
-            .then(|| target.resource.clone()),
+            .then(|| resource.clone()),
         ..AuditContext::default()
     };
-    if let Err(refusal) = auth::authorize(state, principal, &question, now).await {
-        let error = refusal.into_aws(principal, &question);
-        if audited {
-            audit_aws(state, &action, &context, Err(&error), client).await;
+    let allowed = match auth::authorize(state, principal, &question, now).await {
+        Ok(allowed) => allowed,
+        Err(refusal) => {
+            let error = refusal.into_aws(principal, &question);
+            if audited {
+                audit_aws(state, &action, &context, Err(&error), client).await;
+            }
+            return Err(error);
         }
-        return Err(error);
-    }
-    let caller = Caller {
-        principal_arn: principal.arn(),
     };
-    let result = state.iam.handle(request, &caller, now).await;
+    let authorized = target.authorize(allowed).map_err(internal)?;
+    let result = state.iam.handle(authorized, now).await;
     if audited {
         audit_aws(
             state,
@@ -272,70 +270,6 @@ async fn audit_aws(
         .err()
         .map(|error| (error.code.as_str(), error.message.as_str()));
     crate::audit::record_call(state, event, context, error, None, client).await;
-}
-
-/// What an IAM request acts on, for authorization: the resource ARN of the action (from the
-/// parameters that action itself defines, never another action's) and extra condition keys.
-struct IamTarget {
-    resource: String,
-    /// `iam:PolicyARN` for AttachRolePolicy/DetachRolePolicy.
-    policy_arn: Option<String>,
-}
-
-/// The resource of each IAM action, as AWS's service authorization reference defines it:
-/// roles by their stored ARN (with the path), providers and policies by their ARN, creations
-/// by the ARN they would get, listings by `*`.
-async fn iam_target(state: &AppState, request: &QueryRequest) -> Result<IamTarget, AwsError> {
-    let account = state.iam.account_id();
-    let param = |name: &str| request.get(name).unwrap_or_default();
-    let path = |name: &str| request.get(name).unwrap_or("/");
-    let resource = match request.action() {
-        "CreateSAMLProvider" => format!("arn:aws:iam::{account}:saml-provider/{}", param("Name")),
-        "GetSAMLProvider"
-        | "UpdateSAMLProvider"
-        | "DeleteSAMLProvider"
-        | "TagSAMLProvider"
-        | "UntagSAMLProvider"
-        | "ListSAMLProviderTags" => param("SAMLProviderArn").to_owned(),
-        "CreateRole" => format!(
-            "arn:aws:iam::{account}:role{}{}",
-            path("Path"),
-            param("RoleName")
-        ),
-        "GetRole"
-        | "UpdateRole"
-        | "UpdateAssumeRolePolicy"
-        | "DeleteRole"
-        | "PutRolePolicy"
-        | "GetRolePolicy"
-        | "ListRolePolicies"
-        | "DeleteRolePolicy"
-        | "AttachRolePolicy"
-        | "DetachRolePolicy"
-        | "ListAttachedRolePolicies"
-        | "TagRole"
-        | "UntagRole"
-        | "ListRoleTags" => {
-            let name = param("RoleName");
-            match state.iam.role_by_name(name).await.map_err(internal)? {
-                Some(role) => role.arn,
-                None => format!("arn:aws:iam::{account}:role/{name}"),
-            }
-        }
-        "CreatePolicy" => format!(
-            "arn:aws:iam::{account}:policy{}{}",
-            path("Path"),
-            param("PolicyName")
-        ),
-        "GetPolicy" | "GetPolicyVersion" | "DeletePolicy" => param("PolicyArn").to_owned(),
-        _ => "*".to_owned(),
-    };
-    let policy_arn = matches!(request.action(), "AttachRolePolicy" | "DetachRolePolicy")
-        .then(|| param("PolicyArn").to_owned());
-    Ok(IamTarget {
-        resource,
-        policy_arn,
-    })
 }
 
 /// `AssumeRoleWithSAML`: the wire parameters, then the sign-in pipeline (provider, managed
