@@ -37,6 +37,14 @@ pub enum IamError {
         /// The SAML error message.
         detail: String,
     },
+    /// A stored trust policy no longer parses (a newer, stricter parser); the role cannot be
+    /// assumed.
+    StoredTrustPolicyInvalid {
+        /// The role ARN.
+        arn: String,
+        /// The policy error.
+        detail: String,
+    },
     /// The store failed (`ServiceFailure`, 500); the detail stays in logs, not on the wire.
     Store(StoreError),
 }
@@ -55,6 +63,7 @@ impl IamError {
             Self::MalformedPolicyDocument(_) => "malformed_policy_document",
             Self::InvalidAction(_) => "invalid_action",
             Self::StoredMetadataInvalid { .. } => "stored_metadata_invalid",
+            Self::StoredTrustPolicyInvalid { .. } => "stored_trust_policy_invalid",
             Self::Store(error) => error.code(),
         }
     }
@@ -75,7 +84,9 @@ impl IamError {
                 400,
                 format!("Could not find operation {action} for version 2010-05-08"),
             ),
-            Self::StoredMetadataInvalid { .. } | Self::Store(_) => {
+            Self::StoredMetadataInvalid { .. }
+            | Self::StoredTrustPolicyInvalid { .. }
+            | Self::Store(_) => {
                 AwsError::service_failure("An internal error occurred. Try again later.")
             }
         }
@@ -144,7 +155,9 @@ impl From<IamError> for AwsError {
     fn from(error: IamError) -> Self {
         if matches!(
             error,
-            IamError::Store(_) | IamError::StoredMetadataInvalid { .. }
+            IamError::Store(_)
+                | IamError::StoredMetadataInvalid { .. }
+                | IamError::StoredTrustPolicyInvalid { .. }
         ) {
             tracing::error!(code = error.code(), cause = %error, "internal failure");
         }
@@ -170,6 +183,9 @@ impl fmt::Display for IamError {
                     f,
                     "stored metadata of {arn} no longer parses ({code}): {detail}"
                 )
+            }
+            Self::StoredTrustPolicyInvalid { arn, detail } => {
+                write!(f, "stored trust policy of {arn} no longer parses: {detail}")
             }
             Self::Store(error) => write!(f, "store: {error}"),
         }

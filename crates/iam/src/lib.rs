@@ -9,6 +9,10 @@
 //!   `fedgate_sts::SamlProviderRecord`: the stored provider with its metadata parsed, cached per
 //!   ARN and revision), [`Iam::role_by_arn`] (the role with its permission policies),
 //!   [`Iam::access_key`], [`Iam::service_key`].
+//! - For the sign-in path, everything cached by the store's IAM revision: [`Iam::snapshot`]
+//!   (one read while nothing changed) with its [`ProviderDirectory`], then
+//!   [`Iam::assumable_role`] and [`Iam::managed_policy_document`] (no read once looked up
+//!   under that snapshot).
 //!
 //! Authorization: [`Iam::authorization_target`] names the action and resource of a request,
 //! the policy engine (the server's one authorization function) decides, and [`Iam::handle`]
@@ -36,7 +40,7 @@ use fedgate_sts::SamlProviderRecord;
 use time::OffsetDateTime;
 
 pub use authorization::{AuthorizedRequest, IamTarget, ProofMismatch};
-pub use directory::ProviderDirectory;
+pub use directory::{ProviderDirectory, Snapshot};
 pub use error::IamError;
 pub use providers::{DEFAULT_VALIDITY_YEARS, MAX_METADATA_CHARS, MIN_METADATA_CHARS};
 
@@ -96,7 +100,7 @@ pub struct Iam<S = Store> {
     secrets: SecretBox,
     account_id: String,
     providers: RwLock<HashMap<String, Arc<SamlProviderRecord>>>,
-    directory: RwLock<Option<Arc<ProviderDirectory>>>,
+    snapshot: RwLock<Option<Arc<Snapshot>>>,
 }
 
 impl<S> std::fmt::Debug for Iam<S> {
@@ -115,7 +119,7 @@ impl<S: IamStorage> Iam<S> {
             secrets,
             account_id: account_id.into(),
             providers: RwLock::new(HashMap::new()),
-            directory: RwLock::new(None),
+            snapshot: RwLock::new(None),
         }
     }
 
@@ -202,6 +206,16 @@ impl<S: IamStorage> Iam<S> {
             self.forget_provider(arn);
             return Ok(None);
         };
+        self.saml_provider_at(arn, revision).await
+    }
+
+    /// The SAML provider `arn`, parsed: the cached record when it is at `revision`, else read
+    /// and parsed again.
+    async fn saml_provider_at(
+        &self,
+        arn: &str,
+        revision: i64,
+    ) -> Result<Option<Arc<SamlProviderRecord>>, IamError> {
         if let Some(cached) = self
             .providers
             .read()
@@ -295,23 +309,6 @@ impl<S: IamStorage> Iam<S> {
     /// [`IamError`] when the store fails.
     pub async fn role_by_name(&self, name: &str) -> Result<Option<Role>, IamError> {
         Ok(self.store.role_by_name(name).await?)
-    }
-
-    /// The role `arn` without its permission policies: what `AssumeRoleWithSAML` needs (the
-    /// trust policy, id, name, path, session limit), in one query on the sign-in hot path.
-    ///
-    /// # Errors
-    /// [`IamError`] when the store fails.
-    pub async fn role_for_assumption(&self, arn: &str) -> Result<Option<Role>, IamError> {
-        Ok(self.store.role_by_arn(arn).await?)
-    }
-
-    /// The document of the customer-managed policy `arn` (for `PolicyArns` session policies).
-    ///
-    /// # Errors
-    /// [`IamError`] when the store fails.
-    pub async fn managed_policy_document(&self, arn: &str) -> Result<Option<String>, IamError> {
-        Ok(self.store.policy(arn).await?.map(|policy| policy.document))
     }
 
     /// Stores a given long-term key for the administrator (from `FEDGATE_ADMIN_ACCESS_KEY_ID`

@@ -1,6 +1,8 @@
 //! The browser endpoint's sign-in: `POST /saml` and the role chooser.
 
-use fedgate_iam::Iam;
+use std::sync::Arc;
+
+use fedgate_iam::{Iam, Snapshot};
 use fedgate_saml::binding;
 use fedgate_store::{IamStorage, ReplayCache};
 use fedgate_sts::{ProviderAssertion, RoleSession};
@@ -77,6 +79,8 @@ pub enum Outcome {
 
 /// The response validated against every provider, with the usable roles.
 struct Checked {
+    /// The IAM snapshot it was checked under (the role is read from it too).
+    snapshot: Arc<Snapshot>,
     assertions: Vec<ProviderAssertion>,
     roles: Vec<RoleOption>,
     context: AuditContext,
@@ -225,10 +229,11 @@ impl Pipeline {
         now: OffsetDateTime,
     ) -> Result<Checked, Refusal> {
         let none = AuditContext::default();
-        let providers = self
-            .providers(iam)
+        let snapshot = iam
+            .snapshot()
             .await
             .map_err(|error| Refusal::internal(error, &none))?;
+        let providers = snapshot.directory();
         let assertions = fedgate_sts::validate_for_any_provider(
             xml,
             providers.identity_providers(),
@@ -264,6 +269,7 @@ impl Pipeline {
             }
         }
         Ok(Checked {
+            snapshot,
             assertions,
             roles,
             context,
@@ -351,8 +357,8 @@ impl Pipeline {
             provider_arn: Some(assertion.provider_arn().to_owned()),
             ..context
         };
-        let role = self
-            .role(iam, role_arn)
+        let role = iam
+            .assumable_role(&checked.snapshot, role_arn)
             .await
             .map_err(|error| Refusal::internal(error, &context))?;
         let Some(role) = role else {

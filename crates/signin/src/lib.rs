@@ -4,10 +4,11 @@
 //! [`Pipeline::choose_role`]).
 //!
 //! ```text
-//! provider lookup (one cache: iam::ProviderDirectory, one query while nothing changed)
+//! iam::Snapshot (one cache, by the store's IAM revision: one query while nothing changed)
+//!   -> provider from its ProviderDirectory, managed session policies
 //!   -> sts::validate_for_provider / validate_for_any_provider   (only that provider's keys)
 //!   -> [browser] replay: the store's unique insert              -> FirstUse
-//!   -> role lookup (trust policy parsed once per text)          -> sts::authorize -> Allowed
+//!   -> role from the snapshot (trust policy parsed once)        -> sts::authorize -> Allowed
 //!   -> sts::issue_session                                       -> RoleSession
 //! ```
 //! The server keeps routers, extractors and pages; it turns a [`SignedIn`] into a console
@@ -25,10 +26,8 @@
 
 mod browser;
 mod chooser;
-mod providers;
 mod refusal;
 mod sts_api;
-mod trust;
 
 use fedgate_saml::ServiceProvider;
 use fedgate_store::{MasterKey, SecretBox, StoreError};
@@ -38,13 +37,13 @@ pub use browser::{FirstUse, Outcome, RoleChoice, RoleOption, SignedIn};
 pub use refusal::{AuditContext, Refusal, RefusalKind};
 pub use sts_api::{AssumeRequest, StsRefusal};
 
-/// The sign-in pipeline: the service provider's settings, the keys it seals with, and its
-/// caches. One per process, shared by every request.
+/// The sign-in pipeline: the service provider's settings and the keys it seals with. One per
+/// process, shared by every request; what it reads from IAM is cached by `fedgate-iam`
+/// ([`fedgate_iam::Snapshot`], one store read per request while nothing changed).
 pub struct Pipeline {
     service_provider: ServiceProvider,
     token_key: SessionTokenKey,
     chooser: SecretBox,
-    trust_policies: trust::TrustPolicies,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -70,7 +69,6 @@ impl Pipeline {
             service_provider,
             token_key,
             chooser: SecretBox::new(&MasterKey::from_bytes(*chooser_key))?,
-            trust_policies: trust::TrustPolicies::default(),
         })
     }
 

@@ -52,9 +52,9 @@ impl From<IamError> for StsRefusal {
 }
 
 impl Pipeline {
-    /// `AssumeRoleWithSAML`: the provider from the one cache, the managed session policies,
-    /// the role, then STS's checks (see `fedgate_sts::assume`). As AWS, the same response may
-    /// be used again within its validity.
+    /// `AssumeRoleWithSAML`: the IAM snapshot (one store read while nothing changed), the
+    /// managed session policies, the provider and the role from it, then STS's checks (see
+    /// `fedgate_sts::assume`). As AWS, the same response may be used again within its validity.
     ///
     /// # Errors
     /// [`StsRefusal`].
@@ -64,11 +64,12 @@ impl Pipeline {
         request: AssumeRequest,
         now: OffsetDateTime,
     ) -> Result<RoleSession, StsRefusal> {
+        let snapshot = iam.snapshot().await?;
         let mut policy_arns = Vec::with_capacity(request.policy_arns.len());
         let mut missing_policy = None;
         for arn in request.policy_arns {
-            let document = match iam.managed_policy_document(&arn).await? {
-                Some(document) => document,
+            let document = match iam.managed_policy_document(&snapshot, &arn).await? {
+                Some(document) => document.to_string(),
                 None => {
                     missing_policy.get_or_insert_with(|| arn.clone());
                     DENY_ALL_POLICY.to_owned()
@@ -76,12 +77,8 @@ impl Pipeline {
             };
             policy_arns.push(ManagedSessionPolicy { arn, document });
         }
-        let providers = self.providers(iam).await?;
-        let provider = providers.provider(&request.principal_arn);
-        let role = self
-            .role(iam, &request.role_arn)
-            .await
-            .map_err(|error| StsRefusal::Internal(error.to_string()))?;
+        let provider = snapshot.directory().provider(&request.principal_arn);
+        let role = iam.assumable_role(&snapshot, &request.role_arn).await?;
         let sts_request = AssumeRoleWithSamlRequest {
             role_arn: request.role_arn,
             principal_arn: request.principal_arn,
@@ -94,7 +91,7 @@ impl Pipeline {
         let session = fedgate_sts::assume_role_with_saml(
             &sts_request,
             provider.map(AsRef::as_ref),
-            role.as_ref(),
+            role.as_deref(),
             account_id,
             &self.service_provider,
             now,

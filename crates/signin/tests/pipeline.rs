@@ -1,6 +1,7 @@
 //! The sign-in pipeline over a real store (SQLite and, when configured, PostgreSQL): the
 //! browser endpoint's provider choice, replay guard, role chooser ticket and trust evaluation,
-//! and the STS path through the same provider cache.
+//! the STS path through the same provider cache, and how many store reads a warm sign-in costs
+//! (the store is wrapped in a `CountingStore`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -14,9 +15,10 @@ use fedgate_dsig::{SigningKey, sign_enveloped};
 use fedgate_iam::Iam;
 use fedgate_saml::ServiceProvider;
 use fedgate_signin::{AssumeRequest, Outcome, Pipeline, RefusalKind, StsRefusal};
+use fedgate_store::testing::CountingStore;
 use fedgate_store::{
-    AssertionEncryptionMode, MasterKey, Role, RoleStore as _, SamlProvider, SamlProviderStore as _,
-    SecretBox, Store,
+    AssertionEncryptionMode, ManagedPolicyRow, ManagedPolicyStore as _, MasterKey, Role,
+    RoleStore as _, SamlProvider, SamlProviderStore as _, SecretBox, Store,
 };
 use fedgate_sts::{Secret, SessionTokenKey};
 use time::macros::datetime;
@@ -50,12 +52,12 @@ fn role_arn(name: &str) -> String {
 }
 
 struct Fixture {
-    iam: Iam,
+    iam: Iam<CountingStore<Store>>,
     pipeline: Pipeline,
 }
 
 async fn fixture(url: &str) -> Fixture {
-    let store = Store::connect(url).await.unwrap();
+    let store = CountingStore::new(Store::connect(url).await.unwrap());
     let master = MasterKey::generate().unwrap();
     let iam = Iam::new(store, SecretBox::new(&master).unwrap(), ACCOUNT);
     for (name, metadata) in [
@@ -364,7 +366,111 @@ async fn sts_path_uses_the_same_provider_cache(url: String) {
     }
 }
 
+fn policy_arn(name: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:policy/{name}")
+}
+
+async fn create_policy(iam: &Iam<CountingStore<Store>>, name: &str) {
+    let policy = ManagedPolicyRow {
+        arn: policy_arn(name),
+        policy_id: format!("ANPA{}", name.to_uppercase()),
+        name: name.to_owned(),
+        path: "/".to_owned(),
+        description: None,
+        default_version_id: "v1".to_owned(),
+        document: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"connect:*","Resource":"*"}]}"#.to_owned(),
+        create_date: NOW,
+        update_date: NOW,
+        attachment_count: 0,
+    };
+    iam.store().create_policy(&policy).await.unwrap();
+}
+
+/// The store calls since the last reset, then a reset.
+fn calls_since(iam: &Iam<CountingStore<Store>>) -> Vec<(&'static str, usize)> {
+    let calls = iam.store().calls().into_iter().collect();
+    iam.store().reset();
+    calls
+}
+
+async fn assume_role_with_saml_reads_the_store_once_when_warm(url: String) {
+    let f = fixture(&url).await;
+    create_policy(&f.iam, "SessionOne").await;
+    create_policy(&f.iam, "SessionTwo").await;
+    let saml = response(ENTITY_A, "idp-a", &[("Agent", "IdpA")], "alice");
+    let assume = |policies: &[&str]| {
+        let request = AssumeRequest {
+            role_arn: role_arn("Agent"),
+            principal_arn: provider_arn("IdpA"),
+            saml_assertion: Secret::new(saml.clone()),
+            policy: None,
+            policy_arns: policies.iter().map(|name| policy_arn(name)).collect(),
+            duration_seconds: None,
+        };
+        f.pipeline.assume_role_with_saml(&f.iam, request, NOW)
+    };
+    let both = ["SessionOne", "SessionTwo"];
+    // Cold: the revision, the provider list and each provider, the role, each policy.
+    assume(&both).await.unwrap();
+    let cold = calls_since(&f.iam);
+    assert!(cold.len() > 1, "{cold:?}");
+    // Warm: the IAM revision and nothing else (before: the provider revisions, the role, and
+    // one read per PolicyArns entry).
+    for _ in 0..3 {
+        let session = assume(&both).await.unwrap();
+        assert_eq!(session.session_policies().len(), 2);
+        assert_eq!(calls_since(&f.iam), [("iam_revision", 1)]);
+    }
+    // A change made through another node is seen by the next request: the role stops trusting
+    // IdpA, then trusts it again; a session policy is deleted.
+    let other = Store::connect(&url).await.unwrap();
+    let trust_of = |role: Option<Role>| role.unwrap().assume_role_policy;
+    let only_b = trust_of(other.role_by_name("OnlyB").await.unwrap());
+    let agent = trust_of(other.role_by_name("Agent").await.unwrap());
+    other
+        .update_assume_role_policy("Agent", &only_b)
+        .await
+        .unwrap();
+    match assume(&both).await {
+        Err(StsRefusal::Sts(error)) => assert_eq!(error.code(), "AccessDenied"),
+        other => panic!("expected AccessDenied, got {other:?}"),
+    }
+    other
+        .update_assume_role_policy("Agent", &agent)
+        .await
+        .unwrap();
+    other
+        .delete_policy(&policy_arn("SessionTwo"))
+        .await
+        .unwrap();
+    match assume(&both).await {
+        Err(StsRefusal::NoSuchPolicy { arn }) => assert_eq!(arn, policy_arn("SessionTwo")),
+        other => panic!("expected NoSuchPolicy, got {other:?}"),
+    }
+    // Warm again under the new revision.
+    assume(&["SessionOne"]).await.unwrap();
+    calls_since(&f.iam);
+    assume(&["SessionOne"]).await.unwrap();
+    assert_eq!(calls_since(&f.iam), [("iam_revision", 1)]);
+}
+
+async fn browser_sign_in_reads_the_store_once_when_warm(url: String) {
+    let f = fixture(&url).await;
+    for (index, name) in ["warm-up", "alice", "bob"].into_iter().enumerate() {
+        let saml = response(ENTITY_B, "idp-b", &[("OnlyB", "IdpB")], name);
+        let outcome = f.pipeline.sign_in(&f.iam, &saml, NOW).await.unwrap();
+        assert!(matches!(outcome, Outcome::SignedIn(_)));
+        let calls = calls_since(&f.iam);
+        if index > 0 {
+            // One read (the IAM revision) and the replay guard's one write.
+            assert_eq!(calls, [("iam_revision", 1), ("record_assertion", 1)]);
+        }
+    }
+}
+
 fedgate_store::conformance_tests!(
+    assume_role_with_saml_reads_the_store_once_when_warm,
+    browser_sign_in_reads_the_store_once_when_warm,
     signs_in_through_either_idp,
     refuses_a_second_use_of_an_assertion,
     uses_only_roles_of_providers_whose_key_verified,

@@ -4,7 +4,8 @@
 //! - [`Store::connect`] opens SQLite (`sqlite://<path>?mode=rwc`, the embedded default) or
 //!   PostgreSQL (`postgres://…`, shared by several nodes) and applies `migrations/`.
 //! - The traits ([`SamlProviderStore`], [`RoleStore`], [`ManagedPolicyStore`], [`KeyStore`],
-//!   [`ReplayCache`]) are the contract front-ends use; each multi-row change is one transaction.
+//!   [`IamRevision`], [`ReplayCache`]) are the contract front-ends use; each multi-row change
+//!   is one transaction, and each change of IAM data replaces the [`IamRevision`].
 //! - [`SecretBox`] seals secrets (access keys, the session-token key) under the [`MasterKey`]
 //!   with AES-256-GCM; [`Secret`] (`fedgate_model::Secret`, re-exported) keeps them out of
 //!   `Debug` output.
@@ -49,5 +50,6 @@ pub use signin::{
 };
 pub use sql::{Backend, SQLITE_BUSY_TIMEOUT, Store};
 pub use traits::{
-    IamStorage, KeyStore, ManagedPolicyStore, ReplayCache, RoleStore, SamlProviderStore,
+    IamRevision, IamStorage, KeyStore, ManagedPolicyStore, ReplayCache, RoleStore,
+    SamlProviderStore,
 };

@@ -195,6 +195,51 @@ pub(crate) async fn commit(
         .map_err(|error| StoreError::db(operation, error))
 }
 
+/// Ends a transaction that changed IAM data (providers, roles and what hangs off them, managed
+/// policies): replaces the IAM revision with a fresh random value, then commits.
+///
+/// INVARIANT: every IAM change commits through here, so an unchanged revision means unchanged
+/// IAM data ([`crate::IamRevision`]). The update is the transaction's last statement, so on
+/// PostgreSQL the revision row is locked only for the commit (no lock-order cycle with the
+/// entity rows locked first). Random rather than counted up: a database restored from a backup
+/// never repeats a value a node has cached for other contents.
+pub(crate) async fn commit_iam_change(
+    mut transaction: Transaction<'static, Any>,
+    operation: &'static str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE iam_revision SET revision = $1 WHERE id = 1")
+        .bind(random_revision()?)
+        .execute(&mut *transaction)
+        .await
+        .map_err(|error| StoreError::db(operation, error))?;
+    commit(transaction, operation).await
+}
+
+/// A random revision (62 bits, positive): for a new SAML provider's first revision (so a
+/// provider deleted and created again under the same ARN never repeats a revision another node
+/// has cached; its updates then count up from it) and for every IAM revision.
+pub(crate) fn random_revision() -> Result<i64, StoreError> {
+    use aws_lc_rs::rand::SecureRandom as _;
+    let mut bytes = [0_u8; 8];
+    aws_lc_rs::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| StoreError::Corrupt {
+            detail: "the system random generator failed".to_owned(),
+        })?;
+    // Positive and far below i64::MAX, so `revision + 1` never overflows.
+    Ok(i64::from_le_bytes(bytes) & ((1 << 62) - 1))
+}
+
+impl crate::IamRevision for Store {
+    async fn iam_revision(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT revision FROM iam_revision WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|error| StoreError::db("read iam revision", error))?;
+        get(&row, "revision")
+    }
+}
+
 pub(crate) fn timestamp(seconds: i64) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| StoreError::Corrupt {
         detail: format!("timestamp {seconds} out of range"),

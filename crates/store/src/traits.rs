@@ -237,7 +237,22 @@ pub trait ReplayCache: Send + Sync {
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 
-/// Everything `fedgate-iam` needs.
-pub trait IamStorage: SamlProviderStore + RoleStore + ManagedPolicyStore + KeyStore {}
+/// One value for all IAM data (SAML providers, roles and their tags, inline policies and
+/// attachments, managed policies): every change of any of them replaces it in the changing
+/// transaction, with a value it never had before. A cache of IAM data is current while this
+/// value is the one it was filled under; that one read is what a warm sign-in costs.
+pub trait IamRevision: Send + Sync {
+    /// The current IAM revision.
+    fn iam_revision(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;
+}
 
-impl<T: SamlProviderStore + RoleStore + ManagedPolicyStore + KeyStore> IamStorage for T {}
+/// Everything `fedgate-iam` needs.
+pub trait IamStorage:
+    SamlProviderStore + RoleStore + ManagedPolicyStore + KeyStore + IamRevision
+{
+}
+
+impl<T: SamlProviderStore + RoleStore + ManagedPolicyStore + KeyStore + IamRevision> IamStorage
+    for T
+{
+}

@@ -10,10 +10,10 @@
 
 use fedgate_store::testing::TestDatabase;
 use fedgate_store::{
-    AccessKeyRow, AccessKeyStatus, AssertionEncryptionMode, ConflictReason, InlinePolicy, KeyStore,
-    ListQuery, ManagedPolicyRow, ManagedPolicyStore, MasterKey, ReplayCache, Role, RoleStore,
-    RoleUpdate, SamlProvider, SamlProviderStore, SamlProviderUpdate, SecretBox, Store, StoreError,
-    Tag,
+    AccessKeyRow, AccessKeyStatus, AssertionEncryptionMode, ConflictReason, IamRevision,
+    InlinePolicy, KeyStore, ListQuery, ManagedPolicyRow, ManagedPolicyStore, MasterKey,
+    ReplayCache, Role, RoleStore, RoleUpdate, SamlProvider, SamlProviderStore, SamlProviderUpdate,
+    SecretBox, Store, StoreError, Tag,
 };
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -672,7 +672,73 @@ async fn reopening_keeps_everything(url: String) {
     );
 }
 
+/// Every change of IAM data, and nothing else, gives the IAM revision a value it never had.
+async fn every_iam_change_replaces_the_revision(url: String) {
+    let store = open(&url).await;
+    let mut seen = vec![store.iam_revision().await.unwrap()];
+    macro_rules! changes {
+        ($($change:expr;)*) => {$(
+            $change.await.unwrap();
+            let revision = store.iam_revision().await.unwrap();
+            assert!(!seen.contains(&revision), "{}: {revision} again", stringify!($change));
+            seen.push(revision);
+        )*};
+    }
+    macro_rules! reads_or_fails {
+        ($($call:expr;)*) => {$(
+            let _ = $call.await;
+            assert_eq!(store.iam_revision().await.unwrap(), *seen.last().unwrap(), "{}", stringify!($call));
+        )*};
+    }
+    let okta = provider("Okta");
+    let update = SamlProviderUpdate {
+        metadata: None,
+        assertion_encryption_mode: Some(AssertionEncryptionMode::Required),
+    };
+    let inline = InlinePolicy {
+        name: "inline".to_owned(),
+        document: "{}".to_owned(),
+    };
+    let key = AccessKeyRow {
+        access_key_id: "AKIAREVISION00000001".to_owned(),
+        secret_ciphertext: "c2VhbGVk".to_owned(),
+        principal_arn: format!("arn:aws:iam::{ACCOUNT}:root"),
+        status: AccessKeyStatus::Active,
+        create_date: NOW,
+    };
+    changes! {
+        store.create_saml_provider(&okta, &[], 100);
+        store.update_saml_provider(&okta.arn, &update);
+        store.tag_saml_provider(&okta.arn, &[Tag::new("a", "b")], 50);
+        store.untag_saml_provider(&okta.arn, &["a".to_owned()]);
+        store.create_role(&role("R", "/"), &[], 1000);
+        store.update_role("R", &RoleUpdate { description: Some("d".to_owned()), max_session_duration: None });
+        store.update_assume_role_policy("R", "{}");
+        store.tag_role("R", &[Tag::new("a", "b")], 50);
+        store.untag_role("R", &["a".to_owned()]);
+        store.put_role_policy("R", &inline, &no_check);
+        store.delete_role_policy("R", "inline");
+        store.create_policy(&policy("P"));
+        store.attach_role_policy("R", &policy("P").arn, 10);
+        store.detach_role_policy("R", &policy("P").arn);
+        store.delete_policy(&policy("P").arn);
+        store.delete_role("R");
+        store.delete_saml_provider(&okta.arn);
+    }
+    // Reads, refused changes (rolled back) and non-IAM writes leave it alone.
+    reads_or_fails! {
+        store.saml_provider(&okta.arn);
+        store.list_roles(&all());
+        store.delete_role("R");
+        store.create_saml_provider(&provider("Full"), &[], 0);
+        store.create_access_key(&key);
+        store.service_key_or_insert("k", "sealed", NOW);
+        store.record_assertion("p", "id", NOW, NOW);
+    }
+}
+
 fedgate_store::conformance_tests!(
+    every_iam_change_replaces_the_revision,
     saml_provider_crud_and_tags,
     saml_provider_duplicates_and_limits,
     role_crud_and_case_insensitive_names,

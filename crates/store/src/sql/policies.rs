@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 
 use super::paging::list_page;
-use super::{commit, fold, get, timestamp};
+use super::{commit_iam_change, fold, get, timestamp};
 use crate::{
     ConflictReason, ListQuery, ManagedPolicyRow, ManagedPolicyStore, Page, Store, StoreError,
 };
@@ -25,6 +25,7 @@ fn policy_row(row: &AnyRow) -> Result<ManagedPolicyRow, StoreError> {
 
 impl ManagedPolicyStore for Store {
     async fn create_policy(&self, policy: &ManagedPolicyRow) -> Result<(), StoreError> {
+        let mut transaction = self.write("create policy").await?;
         sqlx::query(
             "INSERT INTO managed_policies (arn, policy_id, name, name_lower, path, description, \
              default_version_id, document, create_date, update_date) \
@@ -40,10 +41,10 @@ impl ManagedPolicyStore for Store {
         .bind(policy.document.as_str())
         .bind(policy.create_date.unix_timestamp())
         .bind(policy.update_date.unix_timestamp())
-        .execute(&self.pool)
+        .execute(&mut *transaction)
         .await
         .map_err(|error| StoreError::from_sqlx("create policy", "policy", &policy.name, error))?;
-        Ok(())
+        commit_iam_change(transaction, "create policy").await
     }
 
     async fn policy(&self, arn: &str) -> Result<Option<ManagedPolicyRow>, StoreError> {
@@ -114,6 +115,6 @@ impl ManagedPolicyStore for Store {
             .execute(&mut *transaction)
             .await
             .map_err(|error| StoreError::from_sqlx("delete policy", "policy", arn, error))?;
-        commit(transaction, "delete policy").await
+        commit_iam_change(transaction, "delete policy").await
     }
 }

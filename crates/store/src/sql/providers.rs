@@ -5,7 +5,7 @@ use sqlx::{Any, Transaction};
 use time::OffsetDateTime;
 
 use super::tags::{KeyCase, TagTable, delete_tags, read_tags, write_tags};
-use super::{commit, ensure_room, get, stored, timestamp};
+use super::{commit_iam_change, ensure_room, get, random_revision, stored, timestamp};
 use crate::{
     AssertionEncryptionMode, SamlProvider, SamlProviderStore, SamlProviderSummary,
     SamlProviderUpdate, Store, StoreError, Tag,
@@ -38,21 +38,6 @@ fn provider_row(row: &AnyRow) -> Result<SamlProvider, StoreError> {
             .transpose()?,
         revision: get(row, "revision")?,
     })
-}
-
-/// The first revision of a new provider: random (62 bits), so a provider deleted and created
-/// again under the same ARN never repeats a revision that another node has cached; updates
-/// then count up from it.
-fn initial_revision() -> Result<i64, StoreError> {
-    use aws_lc_rs::rand::SecureRandom as _;
-    let mut bytes = [0_u8; 8];
-    aws_lc_rs::rand::SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| StoreError::Corrupt {
-            detail: "the system random generator failed".to_owned(),
-        })?;
-    // Positive and far below i64::MAX, so `revision + 1` never overflows.
-    Ok(i64::from_le_bytes(bytes) & ((1 << 62) - 1))
 }
 
 /// Locks the provider row for the rest of the transaction and bumps its revision.
@@ -101,7 +86,7 @@ impl SamlProviderStore for Store {
         .bind(provider.create_date.unix_timestamp())
         .bind(provider.valid_until.map(OffsetDateTime::unix_timestamp))
         .bind(provider.assertion_encryption_mode.as_str())
-        .bind(initial_revision()?)
+        .bind(random_revision()?)
         .execute(&mut *transaction)
         .await
         .map_err(|error| {
@@ -113,7 +98,7 @@ impl SamlProviderStore for Store {
             )
         })?;
         write_tags(&mut transaction, &PROVIDER_TAGS, &provider.arn, tags, None).await?;
-        commit(transaction, "create saml provider").await
+        commit_iam_change(transaction, "create saml provider").await
     }
 
     async fn saml_provider(&self, arn: &str) -> Result<Option<SamlProvider>, StoreError> {
@@ -191,7 +176,7 @@ impl SamlProviderStore for Store {
                 .await
                 .map_err(|error| StoreError::db("update saml provider", error))?;
         }
-        commit(transaction, "update saml provider").await
+        commit_iam_change(transaction, "update saml provider").await
     }
 
     async fn delete_saml_provider(&self, arn: &str) -> Result<(), StoreError> {
@@ -213,7 +198,7 @@ impl SamlProviderStore for Store {
                 name: arn.to_owned(),
             });
         }
-        commit(transaction, "delete saml provider").await
+        commit_iam_change(transaction, "delete saml provider").await
     }
 
     async fn saml_provider_tags(&self, arn: &str) -> Result<Vec<Tag>, StoreError> {
@@ -235,13 +220,13 @@ impl SamlProviderStore for Store {
         let mut transaction = self.write("tag saml provider").await?;
         touch_provider(&mut transaction, arn).await?;
         write_tags(&mut transaction, &PROVIDER_TAGS, arn, tags, Some(max_tags)).await?;
-        commit(transaction, "tag saml provider").await
+        commit_iam_change(transaction, "tag saml provider").await
     }
 
     async fn untag_saml_provider(&self, arn: &str, keys: &[String]) -> Result<(), StoreError> {
         let mut transaction = self.write("untag saml provider").await?;
         touch_provider(&mut transaction, arn).await?;
         delete_tags(&mut transaction, &PROVIDER_TAGS, arn, keys).await?;
-        commit(transaction, "untag saml provider").await
+        commit_iam_change(transaction, "untag saml provider").await
     }
 }

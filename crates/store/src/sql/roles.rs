@@ -5,7 +5,7 @@ use sqlx::{Any, AnyPool, Transaction};
 
 use super::paging::list_page;
 use super::tags::{KeyCase, TagTable, delete_tags, read_tags, write_tags};
-use super::{commit, count_rows, ensure_room, fold, get, timestamp};
+use super::{commit_iam_change, count_rows, ensure_room, fold, get, timestamp};
 use crate::{
     AttachedPolicy, ConflictReason, InlinePolicy, ListQuery, Page, Role, RoleStore, RoleUpdate,
     Store, StoreError, Tag,
@@ -133,7 +133,7 @@ impl RoleStore for Store {
         .await
         .map_err(|error| StoreError::from_sqlx("create role", "role", &role.name, error))?;
         write_tags(&mut transaction, &ROLE_TAGS, &role.role_id, tags, None).await?;
-        commit(transaction, "create role").await
+        commit_iam_change(transaction, "create role").await
     }
 
     async fn role_by_name(&self, name: &str) -> Result<Option<Role>, StoreError> {
@@ -177,7 +177,7 @@ impl RoleStore for Store {
                 .await
                 .map_err(|error| StoreError::db("update role", error))?;
         }
-        commit(transaction, "update role").await
+        commit_iam_change(transaction, "update role").await
     }
 
     async fn update_assume_role_policy(
@@ -185,10 +185,11 @@ impl RoleStore for Store {
         name: &str,
         document: &str,
     ) -> Result<(), StoreError> {
+        let mut transaction = self.write("update assume role policy").await?;
         let updated = sqlx::query("UPDATE roles SET assume_role_policy = $1 WHERE name_lower = $2")
             .bind(document)
             .bind(fold(name))
-            .execute(&self.pool)
+            .execute(&mut *transaction)
             .await
             .map_err(|error| StoreError::db("update assume role policy", error))?;
         if updated.rows_affected() == 0 {
@@ -197,7 +198,7 @@ impl RoleStore for Store {
                 name: name.to_owned(),
             });
         }
-        Ok(())
+        commit_iam_change(transaction, "update assume role policy").await
     }
 
     async fn delete_role(&self, name: &str) -> Result<(), StoreError> {
@@ -239,7 +240,7 @@ impl RoleStore for Store {
             .execute(&mut *transaction)
             .await
             .map_err(|error| StoreError::from_sqlx("delete role", "role", name, error))?;
-        commit(transaction, "delete role").await
+        commit_iam_change(transaction, "delete role").await
     }
 
     async fn role_tags(&self, name: &str) -> Result<Vec<Tag>, StoreError> {
@@ -251,14 +252,14 @@ impl RoleStore for Store {
         let mut transaction = self.write("tag role").await?;
         let role_id = lock_role(&mut transaction, name).await?;
         write_tags(&mut transaction, &ROLE_TAGS, &role_id, tags, Some(max_tags)).await?;
-        commit(transaction, "tag role").await
+        commit_iam_change(transaction, "tag role").await
     }
 
     async fn untag_role(&self, name: &str, keys: &[String]) -> Result<(), StoreError> {
         let mut transaction = self.write("untag role").await?;
         let role_id = lock_role(&mut transaction, name).await?;
         delete_tags(&mut transaction, &ROLE_TAGS, &role_id, keys).await?;
-        commit(transaction, "untag role").await
+        commit_iam_change(transaction, "untag role").await
     }
 
     async fn put_role_policy(
@@ -283,7 +284,7 @@ impl RoleStore for Store {
         .map_err(|error| StoreError::db("put role policy", error))?;
         let all = read_inline_policies(&mut *transaction, &role_id).await?;
         check(&all)?;
-        commit(transaction, "put role policy").await
+        commit_iam_change(transaction, "put role policy").await
     }
 
     async fn role_policies(&self, role_name: &str) -> Result<Vec<InlinePolicy>, StoreError> {
@@ -311,7 +312,7 @@ impl RoleStore for Store {
                 name: policy_name.to_owned(),
             });
         }
-        commit(transaction, "delete role policy").await
+        commit_iam_change(transaction, "delete role policy").await
     }
 
     async fn attach_role_policy(
@@ -358,7 +359,7 @@ impl RoleStore for Store {
                 limit: max_attached,
             });
         }
-        commit(transaction, "attach role policy").await
+        commit_iam_change(transaction, "attach role policy").await
     }
 
     async fn detach_role_policy(
@@ -382,7 +383,7 @@ impl RoleStore for Store {
                 name: policy_arn.to_owned(),
             });
         }
-        commit(transaction, "detach role policy").await
+        commit_iam_change(transaction, "detach role policy").await
     }
 
     async fn attached_role_policies(
