@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Browser sign-in load: complete `POST /saml` sign-ins per second, p50/p99 latency and the
-# server's CPU time per sign-in, at several concurrencies, on the embedded default (SQLite).
+# Sign-in load: complete sign-ins per second, p50/p99 latency and the server's CPU time per
+# sign-in, at several concurrencies, on the embedded default (SQLite). The browser endpoint
+# (`POST /saml`) by default; the STS API (`AssumeRoleWithSAML`) with MODE=sts.
 #
 #   bench/signin-load.sh                       # 4000 sign-ins at each of 1, 8, 64
 #   REQUESTS=2000 CONCURRENCY="1 8" bench/signin-load.sh
 #   SERVER_CPUS=0 LOAD_CPUS=1 bench/signin-load.sh   # pin server and load generator (taskset)
 #   FEDGATE_LOG=warn bench/signin-load.sh      # the server's log level
+#   MODE=sts POLICIES=2 bench/signin-load.sh   # AssumeRoleWithSAML, with 2 PolicyArns each
+#   FEDGATE_BIN=/tmp/old/fedgate bench/signin-load.sh  # another server build (before/after)
 #
 # Starts `fedgate serve` (release) on a fresh data dir, registers IdP A (tests/keys) and a role
 # trusting it with the aws CLI of the test venv, then runs the load generator
@@ -21,8 +24,14 @@ OUT=$REPO/target/bench-signin
 mkdir -p "$OUT"
 [[ -x $VENV/bin/aws ]] || { echo "no aws CLI in $VENV (run scripts/setup-test-env.sh)" >&2; exit 1; }
 
-cargo build --release -p fedgate --bin fedgate --example signin_load >&2
-BIN=$REPO/target/release/fedgate
+MODE=${MODE:-browser}
+POLICIES=${POLICIES:-0}
+if [[ -n ${FEDGATE_BIN:-} ]]; then
+    cargo build --release -p fedgate --example signin_load >&2
+else
+    cargo build --release -p fedgate --bin fedgate --example signin_load >&2
+fi
+BIN=${FEDGATE_BIN:-$REPO/target/release/fedgate}
 LOAD=$REPO/target/release/examples/signin_load
 
 pinned() {  # $1 = cpu list or empty; prints the command as words
@@ -54,6 +63,12 @@ PROVIDER=$(aws iam create-saml-provider --name LoadIdp \
 TRUST=$(printf '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"%s"},"Action":"sts:AssumeRoleWithSAML","Condition":{"StringEquals":{"SAML:aud":"%s/saml"}}}]}' "$PROVIDER" "$URL")
 ROLE=$(aws iam create-role --role-name LoadAgent --assume-role-policy-document "$TRUST" \
     --query Role.Arn --output text)
+policy_args=()
+for n in $(seq "$POLICIES"); do
+    arn=$(aws iam create-policy --policy-name "LoadSession$n" --query Policy.Arn --output text \
+        --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"connect:*","Resource":"*"}]}')
+    policy_args+=(--policy-arn "$arn")
+done
 
 : >"$OUT/results.jsonl"
 for c in $CONCURRENCY; do
@@ -61,5 +76,5 @@ for c in $CONCURRENCY; do
     "${load_pin[@]}" "$LOAD" --url "$URL" --requests "$REQUESTS" --concurrency "$c" \
         --key tests/keys/idp-a.key.pem --cert tests/keys/idp-a.cert.pem \
         --issuer https://idp-a.example.test/saml --role-arn "$ROLE" --provider-arn "$PROVIDER" \
-        --server-pid "$SERVER" | tee -a "$OUT/results.jsonl"
+        --server-pid "$SERVER" --mode "$MODE" "${policy_args[@]}" | tee -a "$OUT/results.jsonl"
 done

@@ -1,5 +1,6 @@
 //! Sign-in load generator: complete browser sign-ins (`POST /saml`, each with a unique signed
-//! assertion) against a running `fedgate serve`, at a given concurrency.
+//! assertion) or STS `AssumeRoleWithSAML` calls (`--mode sts`, `POST /`) against a running
+//! `fedgate serve`, at a given concurrency.
 //!
 //! ```sh
 //! cargo run --release -p fedgate --example signin_load -- \
@@ -7,13 +8,16 @@
 //!     --key tests/keys/idp-a.key.pem --cert tests/keys/idp-a.cert.pem \
 //!     --issuer https://idp-a.example.test/saml \
 //!     --role-arn arn:aws:iam::000000000000:role/LoadAgent \
-//!     --provider-arn arn:aws:iam::000000000000:saml-provider/LoadIdp [--server-pid PID]
+//!     --provider-arn arn:aws:iam::000000000000:saml-provider/LoadIdp [--server-pid PID] \
+//!     [--mode browser|sts] [--policy-arn ARN]...
 //! ```
 //! `bench/signin-load.sh` sets up the provider and role and runs it at several concurrencies.
 //!
 //! The responses are signed before the clock starts (RSA-2048 signing is not what is measured).
 //! Each worker keeps one HTTP/1.1 connection alive and sends its share of requests one after
-//! another; a sign-in counts when the answer is `303 See Other` with a console session cookie.
+//! another; a sign-in counts when the answer is `303 See Other` with a console session cookie
+//! (browser), or `200 OK` with an `AssumeRoleWithSAMLResponse` (sts; each `--policy-arn` is sent
+//! as a `PolicyArns` member).
 //! With `--server-pid` the server's CPU time (user + system, from /proc) over the run is
 //! divided by the number of sign-ins. Prints one JSON line.
 
@@ -36,6 +40,17 @@ struct Args {
     role_arn: String,
     provider_arn: String,
     server_pid: Option<u32>,
+    mode: Mode,
+    policy_arns: Vec<String>,
+}
+
+/// Which entry point of the sign-in pipeline is loaded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `POST /saml`, the browser endpoint.
+    Browser,
+    /// `POST /` with `Action=AssumeRoleWithSAML`, the STS API.
+    Sts,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -49,6 +64,8 @@ fn parse_args() -> Result<Args, String> {
         role_arn: "arn:aws:iam::000000000000:role/LoadAgent".to_owned(),
         provider_arn: "arn:aws:iam::000000000000:saml-provider/LoadIdp".to_owned(),
         server_pid: None,
+        mode: Mode::Browser,
+        policy_arns: Vec::new(),
     };
     let mut iter = std::env::args().skip(1);
     while let Some(flag) = iter.next() {
@@ -63,6 +80,14 @@ fn parse_args() -> Result<Args, String> {
             "--role-arn" => args.role_arn = value()?,
             "--provider-arn" => args.provider_arn = value()?,
             "--server-pid" => args.server_pid = Some(value()?.parse().map_err(|e| format!("{e}"))?),
+            "--mode" => {
+                args.mode = match value()?.as_str() {
+                    "browser" => Mode::Browser,
+                    "sts" => Mode::Sts,
+                    other => return Err(format!("--mode {other}: expected browser or sts")),
+                }
+            }
+            "--policy-arn" => args.policy_arns.push(value()?),
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -93,11 +118,45 @@ fn signed_response(
         provider = args.provider_arn,
     );
     let signed = sign_enveloped(&xml, &assertion_id, key).map_err(|e| e.to_string())?;
-    let encoded = base64::engine::general_purpose::STANDARD.encode(signed);
-    Ok(encoded
+    Ok(form_encode(
+        &base64::engine::general_purpose::STANDARD.encode(signed),
+    ))
+}
+
+/// Percent-encodes the characters of base64 text and ARNs that form decoding would change.
+fn form_encode(value: &str) -> String {
+    value
+        .replace('%', "%25")
         .replace('+', "%2B")
         .replace('/', "%2F")
-        .replace('=', "%3D"))
+        .replace('=', "%3D")
+        .replace(':', "%3A")
+}
+
+/// The HTTP request carrying one signed response to the endpoint of `mode`.
+fn http_request(args: &Args, host: &str, response: &str) -> String {
+    let (path, form) = match args.mode {
+        Mode::Browser => ("/saml", format!("SAMLResponse={response}")),
+        Mode::Sts => {
+            let mut form = format!(
+                "Action=AssumeRoleWithSAML&Version=2011-06-15&RoleArn={}&PrincipalArn={}&SAMLAssertion={response}",
+                form_encode(&args.role_arn),
+                form_encode(&args.provider_arn),
+            );
+            for (index, arn) in args.policy_arns.iter().enumerate() {
+                form.push_str(&format!(
+                    "&PolicyArns.member.{}.arn={}",
+                    index + 1,
+                    form_encode(arn)
+                ));
+            }
+            ("/", form)
+        }
+    };
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    )
 }
 
 /// Server CPU seconds (user + system) from /proc/<pid>/stat.
@@ -111,18 +170,13 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     Some((utime + stime) / 100.0)
 }
 
-/// Sends `bodies` over one keep-alive connection; returns each latency, or the first failure.
-fn worker(host: &str, bodies: &[String]) -> Result<Vec<Duration>, String> {
+/// Sends `requests` over one keep-alive connection; returns each latency, or the first failure.
+fn worker(mode: Mode, host: &str, requests: &[String]) -> Result<Vec<Duration>, String> {
     let mut stream = TcpStream::connect(host).map_err(|e| format!("connect {host}: {e}"))?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
-    let mut latencies = Vec::with_capacity(bodies.len());
+    let mut latencies = Vec::with_capacity(requests.len());
     let mut buffer = vec![0_u8; 64 * 1024];
-    for body in bodies {
-        let form = format!("SAMLResponse={body}");
-        let request = format!(
-            "POST /saml HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
-            form.len()
-        );
+    for request in requests {
         let started = Instant::now();
         stream
             .write_all(request.as_bytes())
@@ -157,6 +211,21 @@ fn worker(host: &str, bodies: &[String]) -> Result<Vec<Duration>, String> {
             received.extend_from_slice(buffer.get(..n).unwrap_or_default());
         }
         latencies.push(started.elapsed());
+        if mode == Mode::Sts {
+            let body = String::from_utf8_lossy(received.get(head_end..).unwrap_or_default());
+            if !head.starts_with("HTTP/1.1 200") || !body.contains("<AssumeRoleWithSAMLResponse") {
+                let code = body
+                    .split("<Code>")
+                    .nth(1)
+                    .and_then(|rest| rest.split('<').next())
+                    .unwrap_or("?");
+                return Err(format!(
+                    "AssumeRoleWithSAML refused: {} ({code})",
+                    head.lines().next().unwrap_or_default()
+                ));
+            }
+            continue;
+        }
         if !head.starts_with("HTTP/1.1 303")
             || !head
                 .to_ascii_lowercase()
@@ -203,16 +272,19 @@ fn main() -> Result<(), String> {
         reason = "a load generator issues fresh assertions"
     )]
     let now = OffsetDateTime::now_utc();
-    let bodies = (0..args.requests)
-        .map(|n| signed_response(&args, &key, &acs, n, now))
+    let requests = (0..args.requests)
+        .map(|n| {
+            signed_response(&args, &key, &acs, n, now)
+                .map(|response| http_request(&args, &host, &response))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let share = args.requests.div_ceil(args.concurrency);
     let cpu_before = args.server_pid.and_then(cpu_seconds);
     let started = Instant::now();
     let results: Vec<Result<Vec<Duration>, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = bodies
+        let handles: Vec<_> = requests
             .chunks(share)
-            .map(|chunk| scope.spawn(|| worker(&host, chunk)))
+            .map(|chunk| scope.spawn(|| worker(args.mode, &host, chunk)))
             .collect();
         handles
             .into_iter()
@@ -240,6 +312,7 @@ fn main() -> Result<(), String> {
     println!(
         "{}",
         serde_json::json!({
+            "mode": match args.mode { Mode::Browser => "browser", Mode::Sts => "sts" },
             "concurrency": args.concurrency,
             "sign_ins": completed,
             "seconds": elapsed.as_secs_f64(),
