@@ -448,6 +448,87 @@ pub fn verify(
     })
 }
 
+/// Signs `request` in the header form, as a client: returns the headers to add
+/// (`x-amz-date`, `x-amz-security-token` with a session token, and `authorization`).
+///
+/// Every header of `request` is signed (it must contain `host`); the payload hash is the
+/// body's SHA-256. The same canonical request [`verify`] rebuilds, so a request this signs
+/// verifies with the same secret (and with AWS's own signers, `tests/sigv4_oracle.rs`). For
+/// fedgate talking to itself (`fedgate demo` configures the service through its own APIs).
+///
+/// # Errors
+/// [`Error::Malformed`] when `request` has no `host` header, a header name that is not a
+/// token, or more than [`MAX_SIGNED_HEADERS`] headers.
+pub fn sign(
+    request: &Request<'_>,
+    credential: &Credential,
+    session_token: Option<&str>,
+    region: &str,
+    service: &str,
+    now: OffsetDateTime,
+) -> Result<Vec<(String, String)>, Error> {
+    let mut headers: Vec<(String, String)> = request
+        .headers
+        .iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
+        .collect();
+    headers.push(("x-amz-date".to_owned(), amz_date(now)));
+    if let Some(token) = session_token {
+        headers.push(("x-amz-security-token".to_owned(), token.to_owned()));
+    }
+    let mut names: Vec<&str> = headers.iter().map(|(name, _)| name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.len() > MAX_SIGNED_HEADERS {
+        return Err(malformed(format!(
+            "more than {MAX_SIGNED_HEADERS} headers to sign"
+        )));
+    }
+    let signed_headers = parse_signed_headers(&names.join(";"))?;
+    let scope = CredentialScope {
+        date: now.date(),
+        region: region.to_owned(),
+        service: service.to_owned(),
+    };
+    let claims = SignedRequest {
+        location: SignatureLocation::Header,
+        access_key_id: credential.access_key_id.clone(),
+        scope,
+        signed_headers,
+        signature: [0; 32],
+        signed_at: now,
+        expires: None,
+        session_token: session_token.map(str::to_owned),
+    };
+    let with_added = Request {
+        headers: &headers,
+        ..*request
+    };
+    let canonical = canonical_request(&claims, &with_added, &body_hash(request.body))?;
+    let string_to_sign = format!(
+        "{ALGORITHM}\n{}\n{}\n{}",
+        amz_date(now),
+        claims.scope,
+        encoding::hex(digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref())
+    );
+    let key = signing_key(&credential.secret_access_key, &claims.scope);
+    let signature = encoding::hex(hmac::sign(&key, string_to_sign.as_bytes()).as_ref());
+    let mut added = vec![("x-amz-date".to_owned(), amz_date(now))];
+    if let Some(token) = session_token {
+        added.push(("x-amz-security-token".to_owned(), token.to_owned()));
+    }
+    added.push((
+        "authorization".to_owned(),
+        format!(
+            "{ALGORITHM} Credential={}/{}, SignedHeaders={}, Signature={signature}",
+            credential.access_key_id,
+            claims.scope,
+            claims.signed_headers.join(";")
+        ),
+    ));
+    Ok(added)
+}
+
 fn malformed(detail: impl Into<String>) -> Error {
     Error::Malformed(detail.into())
 }

@@ -782,3 +782,55 @@ fn debug_output_redacts_secrets() {
     };
     assert!(!format!("{credential:?}").contains(SECRET));
 }
+
+/// `sigv4::sign` (fedgate as a client, for `fedgate demo`) produces exactly the headers
+/// AWS's signer produces for the same request, with and without a session token.
+#[test]
+fn own_signer_matches_the_oracle() {
+    for token in [None, Some(TOKEN)] {
+        let mut spec = Spec::iam_post(IAM_BODY);
+        spec.token = token;
+        let oracle = sign_with_oracle(&spec);
+        let headers: Vec<(String, String)> = spec
+            .headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
+        let request = Request {
+            method: spec.method,
+            path: spec.path,
+            query: spec.query,
+            headers: &headers,
+            body: spec.body,
+        };
+        let credential = sigv4::Credential {
+            access_key_id: AKID.to_owned(),
+            secret_access_key: SECRET.to_owned(),
+        };
+        let added = sigv4::sign(
+            &request,
+            &credential,
+            token,
+            "us-east-1",
+            "iam",
+            signed_at(),
+        )
+        .unwrap();
+        let find = |headers: &[(String, String)], name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        for name in ["authorization", "x-amz-date", "x-amz-security-token"] {
+            assert_eq!(find(&added, name), find(&oracle.headers, name), "{name}");
+        }
+        let mut own = headers.clone();
+        own.extend(added);
+        let received = Received {
+            headers: own,
+            ..oracle.clone()
+        };
+        received.verify().unwrap();
+    }
+}

@@ -24,6 +24,10 @@ struct Cli {
 enum Command {
     /// Run the service: sign-in endpoint, IAM and STS APIs.
     Serve(cmd::serve::ServeArgs),
+    /// The whole story in one command: fedgate, two identity providers, one contact center.
+    Demo(cmd::demo::DemoArgs),
+    /// Run the built-in SAML identity provider.
+    Idp(cmd::idp::IdpArgs),
     /// Diagnose SAML documents offline.
     #[command(subcommand)]
     Saml(cmd::saml::SamlCommand),
@@ -56,6 +60,8 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Serve(args) => cmd::serve::run(args),
+        Command::Demo(args) => cmd::demo::run(args),
+        Command::Idp(args) => cmd::idp::run(args),
         Command::Saml(command) => cmd::saml::run(command, matches.subcommand_matches("saml")),
         Command::Policy(command) => cmd::policy::run(command),
         Command::Audit(args) => cmd::audit::run(args),

@@ -29,7 +29,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use admin::{RotatedKey, rotate_admin_key};
-pub use connections::Limits;
+pub use connections::{Limits, serve as serve_router};
 pub use startup::StartError;
 pub use state::{AppState, Clock};
 
@@ -67,16 +67,38 @@ pub const ADMIN_CREDENTIALS_FILE: &str = "admin-credentials";
 /// [`StartError`] when the data directory, database, keys or listen address cannot be used.
 pub async fn serve(config: Config) -> Result<(), StartError> {
     let state = Arc::new(open(&config).await?);
-    let listener = tokio::net::TcpListener::bind(config.listen)
+    let listener = bind(&config).await?;
+    serve_on(listener, state, &config, shutdown_signal()).await
+}
+
+/// Binds the configured listen address.
+///
+/// # Errors
+/// [`StartError::Listen`] when the address cannot be bound.
+pub async fn bind(config: &Config) -> Result<tokio::net::TcpListener, StartError> {
+    tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|error| StartError::Listen {
             address: config.listen.to_string(),
             detail: error.to_string(),
-        })?;
+        })
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then drains in-flight requests
+/// (`fedgate serve` passes SIGINT/SIGTERM; `fedgate demo` its own signal).
+///
+/// # Errors
+/// [`StartError::Listen`] when accepting connections fails.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    config: &Config,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
     let local = listener
         .local_addr()
         .map_or_else(|_| config.listen.to_string(), |a| a.to_string());
-    let limits = Limits::from_config(&config);
+    let limits = Limits::from_config(config);
     tracing::info!(
         listen = %local,
         base_url = %config.base_url(),
@@ -90,7 +112,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     );
     health::warn_if_open_file_limit_is_low(limits.max_connections);
     eprintln!("fedgate listening on http://{local}");
-    connections::serve(listener, router(state), limits, shutdown_signal())
+    connections::serve(listener, router(state), limits, shutdown)
         .await
         .map_err(|error| StartError::Listen {
             address: local,
@@ -271,7 +293,8 @@ async fn readyz(
 }
 
 /// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -2,6 +2,8 @@
 
 pub mod admin;
 pub mod audit;
+pub mod demo;
+pub mod idp;
 pub mod logging;
 pub mod policy;
 pub mod saml;

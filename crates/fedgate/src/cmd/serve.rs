@@ -73,15 +73,9 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match server_runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     match runtime.block_on(fedgate_server::serve(config)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -92,10 +86,24 @@ pub fn run(args: ServeArgs) -> ExitCode {
     }
 }
 
+/// The multi-threaded runtime of a long-running server (`serve`, `idp`, `demo`).
+///
+/// # Errors
+/// The exit code after the message is printed.
+pub(crate) fn server_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            eprintln!("error: cannot start the async runtime: {error}");
+            ExitCode::FAILURE
+        })
+}
+
 /// Structured logs on stderr, written by a thread of their own ([`super::logging`]);
 /// `FEDGATE_LOG` (or `RUST_LOG`) sets the filter, `FEDGATE_LOG_FORMAT=json` switches to JSON
 /// lines. The guard flushes the queued lines when dropped.
-fn init_logging() -> super::logging::FlushGuard {
+pub(crate) fn init_logging() -> super::logging::FlushGuard {
     let filter = std::env::var("FEDGATE_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info,tower_http=info".to_owned());
