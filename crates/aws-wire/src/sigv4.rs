@@ -302,6 +302,10 @@ pub enum Error {
     /// (`SignatureDoesNotMatch`, 403, AWS's "Credential should be scoped to a valid region"),
     /// from [`check_region`].
     WrongRegion(String),
+    /// The credential scope names a service this endpoint does not serve
+    /// (`SignatureDoesNotMatch`, 403, AWS's "Credential should be scoped to correct service"),
+    /// from [`check_service`]; the expected services as AWS lists them (`'iam' or 'sts'`).
+    WrongService(String),
 }
 
 impl Error {
@@ -335,6 +339,11 @@ impl Error {
                 403,
                 format!("Credential should be scoped to a valid region, not '{region}'."),
             ),
+            Self::WrongService(expected) => AwsError::new(
+                "SignatureDoesNotMatch",
+                403,
+                format!("Credential should be scoped to correct service: {expected}."),
+            ),
         }
     }
 }
@@ -355,6 +364,7 @@ impl fmt::Display for Error {
             Self::UnknownKey => f.write_str("unknown access key id"),
             Self::IncompleteSignature(detail) => write!(f, "incomplete signature: {detail}"),
             Self::WrongRegion(region) => write!(f, "signed for region {region}"),
+            Self::WrongService(expected) => write!(f, "signed for a service other than {expected}"),
         }
     }
 }
@@ -400,6 +410,19 @@ pub fn check_region(signed: &SignedRequest, accepted: &[&str]) -> Result<(), Err
         Ok(())
     } else {
         Err(Error::WrongRegion(region.to_owned()))
+    }
+}
+
+/// Checks the credential scope's service against the signing names this endpoint serves.
+///
+/// # Errors
+/// [`Error::WrongService`] listing `accepted` as AWS does (`'iam' or 'sts'`).
+pub fn check_service(signed: &SignedRequest, accepted: &[&str]) -> Result<(), Error> {
+    if accepted.contains(&signed.scope.service()) {
+        Ok(())
+    } else {
+        let names: Vec<String> = accepted.iter().map(|name| format!("'{name}'")).collect();
+        Err(Error::WrongService(names.join(" or ")))
     }
 }
 

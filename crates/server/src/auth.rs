@@ -89,13 +89,7 @@ pub async fn authenticate(
     now: OffsetDateTime,
 ) -> Result<Principal, AwsError> {
     let access_key_id = signed.access_key_id();
-    let unknown = || {
-        AwsError::new(
-            "InvalidClientTokenId",
-            403,
-            "The security token included in the request is invalid.",
-        )
-    };
+    let unknown = || sigv4::Error::UnknownKey.to_aws_error();
     if access_key_id.starts_with("ASIA") {
         let token = signed.session_token().ok_or_else(unknown)?;
         let claims = fedgate_sts::open_session_token(token, state.pipeline.token_key(), now)

@@ -64,14 +64,9 @@ pub async fn query_endpoint(
         }
     };
     if let Some(signed) = &signed
-        && Service::from_signing_name(signed.scope().service()).is_none()
+        && let Err(error) = sigv4::check_service(signed, &["iam", "sts"])
     {
-        let error = AwsError::new(
-            "SignatureDoesNotMatch",
-            403,
-            "Credential should be scoped to correct service: 'iam' or 'sts'.",
-        );
-        return error_response(service_of(&request, None), &error, &request_id);
+        return error_response(service_of(&request, None), &error.into(), &request_id);
     }
     let service = service_of(&request, signed.as_ref().map(|s| s.scope().service()));
     if let Some(signed) = &signed {
@@ -92,11 +87,7 @@ pub async fn query_endpoint(
         (Service::Sts, "AssumeRoleWithSAML", _) => {
             assume_role_with_saml(&state, &request, now, client).await
         }
-        (_, _, None) => Err(AwsError::new(
-            "MissingAuthenticationToken",
-            403,
-            "Request is missing Authentication Token",
-        )),
+        (_, _, None) => Err(sigv4::Error::Missing.into()),
         (service, _, Some(signed)) => {
             match auth::authenticate(&state, &signed, &signable, now).await {
                 Err(error) => Err(error),

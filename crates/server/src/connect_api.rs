@@ -401,13 +401,7 @@ async fn authenticate(
     };
     let signed = sigv4::parse(&signable)?.ok_or_else(|| sigv4::Error::Missing.to_aws_error())?;
     tracing::Span::current().record("access_key_id", signed.access_key_id());
-    if signed.scope().service() != SIGNING_NAME {
-        return Err(AwsError::new(
-            "SignatureDoesNotMatch",
-            403,
-            format!("Credential should be scoped to correct service: '{SIGNING_NAME}'."),
-        ));
-    }
+    sigv4::check_service(&signed, &[SIGNING_NAME])?;
     sigv4::check_region(&signed, &[state.region.as_str()])?;
     let principal = auth::authenticate(state, &signed, &signable, now).await?;
     tracing::Span::current().record("principal", principal.arn());
