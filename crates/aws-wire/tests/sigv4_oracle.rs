@@ -834,3 +834,22 @@ fn own_signer_matches_the_oracle() {
         received.verify().unwrap();
     }
 }
+
+/// A request signed for another service is refused with AWS's wording, listing the services.
+#[test]
+fn check_service_names_the_expected_services() {
+    let mut spec = Spec::iam_post(IAM_BODY);
+    spec.service = "s3";
+    let received = sign_with_oracle(&spec);
+    let request = received.request();
+    let signed = sigv4::parse(&request).unwrap().unwrap();
+    let error = sigv4::check_service(&signed, &["iam", "sts"]).unwrap_err();
+    let wire = error.to_aws_error();
+    assert_eq!(wire.code, "SignatureDoesNotMatch");
+    assert_eq!(wire.status, 403);
+    assert_eq!(
+        wire.message,
+        "Credential should be scoped to correct service: 'iam' or 'sts'."
+    );
+    assert!(sigv4::check_service(&signed, &["s3"]).is_ok());
+}
