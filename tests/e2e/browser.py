@@ -89,6 +89,26 @@ class Browser:
 
         return self.driver.find_element(By.CSS_SELECTOR, f'[data-field="{name}"]').text.strip()
 
+    def wait_for_field(self, name: str, value: str, timeout: float = 20) -> str:
+        """Waits until `data-field=name` shows `value` (a form that reloads the same page
+        leaves the old element in place until the new page replaces it), and returns it."""
+        from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        def shown(_driver):
+            try:
+                return self.field(name) == value
+            except StaleElementReferenceException:  # the old page is being replaced
+                return False
+            except Exception:  # noqa: BLE001 - the new page is still loading
+                return False
+
+        try:
+            WebDriverWait(self.driver, timeout).until(shown)
+        except TimeoutException:
+            pass
+        return self.field(name)
+
     def text(self) -> str:
         from selenium.webdriver.common.by import By
 

@@ -160,7 +160,7 @@ def test_agent_status_is_kept_in_the_store(browser, portal, cc):
     assert browser.field("agent-status") == "Offline"
     browser.click("#toggle-status")
     browser.wait_for_page("agent-workspace")
-    assert browser.field("agent-status") == "Available"
+    assert browser.wait_for_field("agent-status", "Available") == "Available"
     browser.screenshot("workspace-available")
     user = cc.server.client("connect").search_users(
         InstanceId=cc.instance_id,
@@ -169,7 +169,7 @@ def test_agent_status_is_kept_in_the_store(browser, portal, cc):
     assert [u["Username"] for u in user] == ["bob"]
     browser.click("#toggle-status")
     browser.wait_for_page("agent-workspace")
-    assert browser.field("agent-status") == "Offline"
+    assert browser.wait_for_field("agent-status", "Offline") == "Offline"
 
 
 def test_two_roles_go_through_the_chooser(browser, portal, cc):

@@ -114,7 +114,13 @@ fn collect(
     Ok(())
 }
 
-fn signing_keys(descriptor: Element<'_, '_>, rsa: RsaKeys) -> Result<Vec<TrustedKey>, Error> {
+/// The certificates of a descriptor's `KeyDescriptor`s with `use="signing"` or no `use`
+/// (`ds:KeyInfo` / `ds:X509Data` / `ds:X509Certificate`), at most [`MAX_KEYS_PER_PROVIDER`]:
+/// for an IdP's descriptor here and an SP's in [`crate::idp::parse_sp_metadata`].
+pub(crate) fn signing_keys(
+    descriptor: Element<'_, '_>,
+    rsa: RsaKeys,
+) -> Result<Vec<TrustedKey>, Error> {
     let mut keys = Vec::new();
     for key_descriptor in descriptor.children_named(METADATA_NS, "KeyDescriptor") {
         if key_descriptor

@@ -4,14 +4,13 @@
 //! Metadata is configuration an administrator uploads; its own signature is not checked here
 //! (as for identity-provider metadata in [`crate::metadata`]).
 
-use fedgate_dsig::{DSIG_NAMESPACE, TrustedKey, decode_base64};
+use fedgate_dsig::TrustedKey;
 use fedgate_xml::{Document, Element, Limits};
 use time::OffsetDateTime;
 
 use super::authn_request::{AuthnRequest, HTTP_POST};
 use super::text::{bounded, xs_boolean};
 use super::{MAX_URI_BYTES, MAX_URL_BYTES};
-use crate::metadata::MAX_KEYS_PER_PROVIDER;
 use crate::{Error, METADATA_NS, PROTOCOL_NS, parse_date_time};
 
 /// Most `AssertionConsumerService` endpoints read for one service provider: 64. Real SPs list a
@@ -279,33 +278,15 @@ fn is_http_url(location: &str) -> bool {
             .any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// The certificates of `KeyDescriptor`s with `use="signing"` or no `use`, as trusted keys.
-///
-/// The same walk as [`crate::metadata`]'s reader of IdP signing keys (`KeyDescriptor` /
-/// `ds:KeyInfo` / `ds:X509Data` / `ds:X509Certificate`, at most
-/// [`MAX_KEYS_PER_PROVIDER`]), for the service provider's descriptor.
+/// The SP's signing keys, read as an IdP's are (RSA under 2048 bits refused); a problem is
+/// reported as SP metadata.
 fn signing_keys(descriptor: Element<'_, '_>) -> Result<Vec<TrustedKey>, Error> {
-    let mut keys = Vec::new();
-    let signing = descriptor
-        .children_named(METADATA_NS, "KeyDescriptor")
-        .filter(|key| key.attribute("use").is_none_or(|usage| usage == "signing"));
-    for key_descriptor in signing {
-        for key_info in key_descriptor.children_named(DSIG_NAMESPACE, "KeyInfo") {
-            for data in key_info.children_named(DSIG_NAMESPACE, "X509Data") {
-                for certificate in data.children_named(DSIG_NAMESPACE, "X509Certificate") {
-                    if keys.len() >= MAX_KEYS_PER_PROVIDER {
-                        return Err(invalid(&format!(
-                            "more than {MAX_KEYS_PER_PROVIDER} signing keys"
-                        )));
-                    }
-                    let der = decode_base64(&certificate.text()?)
-                        .ok_or_else(|| invalid("X509Certificate is not base64"))?;
-                    keys.push(TrustedKey::from_certificate_der(&der).map_err(Error::Key)?);
-                }
-            }
+    crate::metadata::signing_keys(descriptor, crate::metadata::RsaKeys::Standard).map_err(|error| {
+        match error {
+            Error::MetadataInvalid { detail } => Error::SpMetadataInvalid { detail },
+            other => other,
         }
-    }
-    Ok(keys)
+    })
 }
 
 fn invalid(detail: &str) -> Error {
