@@ -43,7 +43,7 @@ def browser_problem() -> str | None:
 class Browser:
     """One headless Chromium session."""
 
-    def __init__(self):
+    def __init__(self, *, javascript: bool = True):
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
 
@@ -53,6 +53,8 @@ class Browser:
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     "--disable-dev-shm-usage", "--window-size=1100,900", "--lang=en-US"):
             options.add_argument(arg)
+        if not javascript:  # pages must work without it
+            options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
         self.driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
         self.driver.set_page_load_timeout(30)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

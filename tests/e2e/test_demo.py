@@ -402,3 +402,40 @@ def test_wrong_password_then_restart_keeps_the_state(demo, browser):
     assert state(demo.info) == before
     browser.clear_cookies()
     sign_in_to_workspace(browser, demo, "primary", "alice")
+
+
+def test_sign_in_works_without_javascript(demo):
+    """The IdP's answer is an auto-submitting form; with JavaScript off it stays, with a visible
+    Continue button that takes the agent to the workspace."""
+    from selenium.webdriver.common.by import By
+
+    b = Browser(javascript=False)
+    try:
+        idp = demo.idp("backup")
+        assert portal_login(b, idp, "bob", demo.password("bob"), "backup-nojs") == "idp-portal"
+        old_body = b.driver.find_element(By.TAG_NAME, "body")
+        b.driver.find_element(By.CSS_SELECTOR, 'form[data-app="contact-center"] button').click()
+        left(b, old_body)
+        assert b.wait_for_page("idp-post") == "idp-post", b.text()[:2000]
+        b.screenshot("demo-backup-nojs-post")
+        assert "press Continue" in b.text()
+        assert "SAMLResponse" not in b.text(), "the response is a hidden field, never shown"
+        old_body = b.driver.find_element(By.TAG_NAME, "body")
+        b.driver.find_element(By.CSS_SELECTOR, 'button[data-action="continue"]').click()
+        left(b, old_body)
+        assert b.wait_for_page(*FINAL_PAGES, timeout=60) == "agent-workspace", b.text()[:2000]
+        assert b.field("username") == "bob"
+    finally:
+        b.close()
+
+
+def test_idp_refusal_page_says_what_and_echoes_nothing(demo, browser):
+    idp = demo.idp("primary")
+    hostile = "<script>alert(1)</script>"
+    browser.get(idp["url"] + "/sso?SAMLRequest=" + urllib.parse.quote(hostile))
+    assert browser.wait_for_page("idp-error") == "idp-error"
+    browser.screenshot("demo-primary-idp-error")
+    assert browser.error_code == "malformed_request"
+    assert browser.reference
+    assert "alert(1)" not in browser.driver.page_source
+    assert browser.field("hint")
