@@ -32,6 +32,8 @@ pub enum IdpError {
     RequestUnsigned,
     /// An AuthnRequest issued too long ago (or in the future).
     RequestExpired,
+    /// An AuthnRequest whose Destination is not this IdP's SSO endpoint.
+    WrongDestination,
     /// The AuthnRequest cannot be read.
     MalformedRequest {
         /// What is wrong (safe to show: no request content echoed).
@@ -58,6 +60,7 @@ impl IdpError {
             Self::RequestSignatureInvalid => "request_signature_invalid",
             Self::RequestUnsigned => "request_unsigned",
             Self::RequestExpired => "request_expired",
+            Self::WrongDestination => "destination_mismatch",
             Self::MalformedRequest { .. } => "malformed_request",
             Self::Busy => "busy",
             Self::Internal => "internal_error",
@@ -78,6 +81,7 @@ impl IdpError {
             | Self::RequestSignatureInvalid
             | Self::RequestUnsigned
             | Self::RequestExpired
+            | Self::WrongDestination
             | Self::MalformedRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -124,6 +128,11 @@ impl IdpError {
                 "The application requires signed sign-in requests; this one is unsigned."
                     .to_owned(),
             ),
+            Self::WrongDestination => (
+                "Request meant for another address",
+                "The sign-in request names another identity provider endpoint as its destination."
+                    .to_owned(),
+            ),
             Self::RequestExpired => (
                 "Expired request",
                 "The sign-in request is too old (or dated in the future).".to_owned(),
@@ -164,6 +173,9 @@ impl IdpError {
                 "Check that the application signs with the key in the SP metadata configured here."
             }
             Self::RequestUnsigned => "Configure the application to sign its AuthnRequests.",
+            Self::WrongDestination => {
+                "Point the application at this identity provider's SSO URL (in its metadata)."
+            }
             Self::RequestExpired => {
                 "Start the sign-in again from the application; check both clocks."
             }

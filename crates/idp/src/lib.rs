@@ -23,45 +23,18 @@ mod template;
 mod web;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use fedgate_saml::idp::SpMetadata;
-use time::OffsetDateTime;
 
 pub use config::{ApplicationConfig, AttributeConfig, Config, KeyType, RoleConfig, UserConfig};
 pub use error::IdpError;
+pub use fedgate_model::Clock;
 pub use password::hash_password;
 pub use web::router;
 
 use crate::memory::Memory;
 use crate::template::Template;
-
-/// The source of the current time: the system clock, moved by [`Clock::advance`] in tests.
-#[derive(Debug, Clone, Default)]
-pub struct Clock {
-    offset_seconds: Arc<std::sync::atomic::AtomicI64>,
-}
-
-impl Clock {
-    /// The current time.
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "the IdP's single clock; everything below takes `now`"
-    )]
-    #[must_use]
-    pub fn now(&self) -> OffsetDateTime {
-        let offset = self
-            .offset_seconds
-            .load(std::sync::atomic::Ordering::Relaxed);
-        OffsetDateTime::now_utc() + time::Duration::seconds(offset)
-    }
-
-    /// Moves the clock forward (tests).
-    pub fn advance(&self, seconds: i64) {
-        self.offset_seconds
-            .fetch_add(seconds, std::sync::atomic::Ordering::Relaxed);
-    }
-}
 
 /// One configured application, its templates parsed and its SP metadata read.
 #[derive(Debug)]
@@ -182,10 +155,11 @@ impl Idp {
             &common_name,
             clock.now(),
         )?;
+        let sso_url = format!("{base_url}/sso");
         let metadata = fedgate_saml::idp::idp_metadata(
             &entity_id,
-            &format!("{base_url}/sso"),
-            &format!("{base_url}/sso"),
+            &sso_url,
+            &sso_url,
             &keys.certificate_der,
             false,
         );
@@ -237,6 +211,11 @@ impl Idp {
     #[must_use]
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The SSO endpoint (both bindings), as the metadata publishes it.
+    fn sso_url(&self) -> String {
+        format!("{}/sso", self.base_url)
     }
 
     /// The metadata document served at `/metadata`.

@@ -14,7 +14,8 @@ use crate::{Application, Idp, IdpError, UserConfig, granted};
 /// How long an assertion may be presented (NotOnOrAfter of the Conditions and of the
 /// SubjectConfirmationData): five minutes, as common IdPs do (Okta, Entra ID).
 pub const ASSERTION_LIFETIME: Duration = Duration::minutes(5);
-/// How far an AuthnRequest's IssueInstant may be from now, either way.
+/// How old an AuthnRequest may be (the time a user takes between the SP and the login page),
+/// plus the clock skew fedgate's SP side also allows.
 pub const REQUEST_MAX_AGE: Duration = Duration::minutes(10);
 
 const AWS_ATTRIBUTE: &str = "https://aws.amazon.com/SAML/Attributes/";
@@ -89,8 +90,19 @@ impl Idp {
         if request.issuer.as_deref() != Some(app.config.audience.as_str()) {
             return Err(IdpError::UnknownApplication);
         }
-        if (request.issue_instant - now).abs() > REQUEST_MAX_AGE {
-            return Err(IdpError::RequestExpired);
+        request
+            .check_fresh(
+                now,
+                REQUEST_MAX_AGE,
+                Duration::seconds(fedgate_saml::DEFAULT_CLOCK_SKEW_SECONDS),
+            )
+            .map_err(|_| IdpError::RequestExpired)?;
+        // saml-bindings-2.0-os §3.4.5.2 / §3.5.5.2: a request names where it was sent; one
+        // meant for another IdP endpoint is not ours to answer.
+        if let Some(destination) = &request.destination
+            && *destination != self.sso_url()
+        {
+            return Err(IdpError::WrongDestination);
         }
         let acs_url = acs_for(app, request)?;
         Ok(Checked {

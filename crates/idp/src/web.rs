@@ -226,9 +226,7 @@ impl Idp {
     // --- rendering ------------------------------------------------------------------------------
 
     fn error_page(&self, error: &IdpError) -> Response {
-        let reference = random_token()
-            .map(|token| token.chars().take(12).collect::<String>())
-            .unwrap_or_default();
+        let reference = reference();
         tracing::warn!(code = error.code(), %reference, detail = %error, "refused");
         let (title, message) = error.message();
         let html = ErrorPage {
@@ -241,19 +239,13 @@ impl Idp {
             reference: &reference,
         }
         .render();
-        let mut response = page(error.status(), html, None, &[]);
-        if let IdpError::RateLimited { retry_after } = error
-            && let Ok(value) = HeaderValue::from_str(&retry_after.to_string())
-        {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        response
+        with_retry_after(page(error.status(), html, None, &[]), Some(error))
     }
 
+    /// The login form; with `error`, its message and the error's status.
     fn login_page(
         &self,
         headers: &HeaderMap,
-        status: StatusCode,
         username: &str,
         continue_token: Option<&str>,
         error: Option<&IdpError>,
@@ -264,9 +256,7 @@ impl Idp {
             Err(error) => return self.error_page(&error),
         };
         let shown = error.map(|error| {
-            let reference = random_token()
-                .map(|token| token.chars().take(12).collect::<String>())
-                .unwrap_or_default();
+            let reference = reference();
             tracing::info!(code = error.code(), %reference, "login refused");
             ShownError {
                 code: error.code(),
@@ -284,13 +274,8 @@ impl Idp {
             signed_out,
         }
         .render();
-        let mut response = page(status, html, None, &cookies);
-        if let Some(IdpError::RateLimited { retry_after }) = error
-            && let Ok(value) = HeaderValue::from_str(&retry_after.to_string())
-        {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        response
+        let status = error.map_or(StatusCode::OK, IdpError::status);
+        with_retry_after(page(status, html, None, &cookies), error)
     }
 
     fn post_page(&self, answer: &Answer) -> Response {
@@ -340,6 +325,23 @@ impl Idp {
             Err(error) => self.error_page(&error),
         }
     }
+}
+
+/// A short random reference for a refusal, shown on the page and logged with its cause.
+fn reference() -> String {
+    random_token()
+        .map(|token| token.chars().take(12).collect())
+        .unwrap_or_default()
+}
+
+/// Adds `Retry-After` to the answer to a rate-limited attempt.
+fn with_retry_after(mut response: Response, error: Option<&IdpError>) -> Response {
+    if let Some(IdpError::RateLimited { retry_after }) = error
+        && let Ok(value) = HeaderValue::from_str(&retry_after.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// The value of cookie `name` in the request.
@@ -403,7 +405,7 @@ async fn login_page(
         return redirect("/", &[]);
     }
     let signed_out = query.is_some_and(|q| q.split('&').any(|p| p.starts_with("signed_out=")));
-    idp.login_page(&headers, StatusCode::OK, "", None, None, signed_out)
+    idp.login_page(&headers, "", None, None, signed_out)
 }
 
 #[derive(Deserialize)]
@@ -441,14 +443,7 @@ async fn login_submit(
     let now = idp.clock.now();
     if let Err(retry_after) = idp.memory().may_try(username, address, now) {
         let error = IdpError::RateLimited { retry_after };
-        return idp.login_page(
-            &headers,
-            error.status(),
-            username,
-            continue_token,
-            Some(&error),
-            false,
-        );
+        return idp.login_page(&headers, username, continue_token, Some(&error), false);
     }
     let stored = idp
         .users
@@ -463,14 +458,7 @@ async fn login_submit(
         idp.memory().failed(username, address, now);
         tracing::info!(user = %username, client = %address, "wrong username or password");
         let error = IdpError::WrongCredentials;
-        return idp.login_page(
-            &headers,
-            error.status(),
-            username,
-            continue_token,
-            Some(&error),
-            false,
-        );
+        return idp.login_page(&headers, username, continue_token, Some(&error), false);
     }
     let session = Session {
         username: username.to_owned(),
@@ -601,7 +589,7 @@ fn sso(idp: &Idp, headers: &HeaderMap, binding: Binding<'_>) -> Response {
     let Some(token) = idp.memory().park(pending, now) else {
         return idp.error_page(&IdpError::Busy);
     };
-    idp.login_page(headers, StatusCode::OK, "", Some(&token), None, false)
+    idp.login_page(headers, "", Some(&token), None, false)
 }
 
 async fn logout(

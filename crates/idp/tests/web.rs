@@ -448,6 +448,13 @@ async fn sp_initiated_sign_in_answers_at_a_registered_acs_with_in_response_to() 
         );
         assert!(page.contains(r#"data-page="idp-error""#));
     }
+    let elsewhere = authn_request("_req5", AUDIENCE, None)
+        .replace("http://idp.test/sso", "http://other-idp.test/sso");
+    let (status, _, page) = h
+        .get(&format!("/sso?{}", redirect_query(&elsewhere, "")))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains(r#"data-error-code="destination_mismatch""#));
     let (status, _, page) = h.get("/sso?SAMLRequest=%%%").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains(r#"data-error-code="malformed_request""#));

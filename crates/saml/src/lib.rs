@@ -25,7 +25,7 @@ mod timestamp;
 mod validate;
 
 pub use error::{Check, Error};
-pub use provider::{IdentityProvider, ServiceProvider};
+pub use provider::{DEFAULT_CLOCK_SKEW_SECONDS, IdentityProvider, ServiceProvider};
 pub use timestamp::parse_date_time;
 pub use validate::{Attribute, NameId, SignedParts, ValidatedAssertion, validate_response};
 

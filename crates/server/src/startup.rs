@@ -316,9 +316,42 @@ pub fn write_credentials_file(
     file.sync_all().map_err(fail)
 }
 
+/// Reads back what [`write_credentials_file`] wrote: the access key ID and the secret.
+///
+/// # Errors
+/// [`StartError::Credentials`] when the file cannot be read or lacks either key.
+pub fn read_credentials_file(path: &Path) -> Result<(String, String), StartError> {
+    let text = std::fs::read_to_string(path).map_err(|error| StartError::Credentials {
+        detail: format!("{}: {error}", path.display()),
+    })?;
+    let value = |key: &str| {
+        text.lines()
+            .filter_map(|line| line.split_once('='))
+            .find(|(name, _)| name.trim() == key)
+            .map(|(_, value)| value.trim().to_owned())
+            .ok_or_else(|| StartError::Credentials {
+                detail: format!("{} has no {key}", path.display()),
+            })
+    };
+    Ok((value("aws_access_key_id")?, value("aws_secret_access_key")?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_file_reads_back_what_was_written() {
+        let dir = scratch("credentials-round-trip");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("admin-credentials");
+        write_credentials_file(&path, "AKIAEXAMPLE", "se/cret+=").unwrap();
+        let (id, secret) = read_credentials_file(&path).unwrap();
+        assert_eq!((id.as_str(), secret.as_str()), ("AKIAEXAMPLE", "se/cret+="));
+        std::fs::write(&path, "[default]\naws_access_key_id = AKIA\n").unwrap();
+        assert!(read_credentials_file(&path).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     fn scratch(name: &str) -> PathBuf {
         let dir =

@@ -1,39 +1,8 @@
 //! What every request handler shares.
 
 use fedgate_iam::Iam;
-use time::OffsetDateTime;
 
-/// The source of the current time. Protocol crates take `now` as a parameter; this is the
-/// one place the server reads the clock.
-///
-/// Injectable for tests: [`Clock::advance`] moves this clock (and every clone of it) forward,
-/// so a test can expire sessions and assertions without waiting. `Clock::default()` is the
-/// system clock.
-#[derive(Debug, Clone, Default)]
-pub struct Clock {
-    /// Seconds added to the system time.
-    offset_seconds: std::sync::Arc<std::sync::atomic::AtomicI64>,
-}
-
-impl Clock {
-    /// The current time: the system time plus any [`Clock::advance`].
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "the server's single clock; everything else takes `now`"
-    )]
-    pub fn now(&self) -> OffsetDateTime {
-        let offset = self
-            .offset_seconds
-            .load(std::sync::atomic::Ordering::Relaxed);
-        OffsetDateTime::now_utc() + time::Duration::seconds(offset)
-    }
-
-    /// Moves the clock forward by `seconds` (tests).
-    pub fn advance(&self, seconds: i64) {
-        self.offset_seconds
-            .fetch_add(seconds, std::sync::atomic::Ordering::Relaxed);
-    }
-}
+pub use fedgate_model::Clock;
 
 /// Shared state of the handlers.
 #[derive(Debug)]

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use clap::{Args, Subcommand, ValueEnum};
 use fedgate_aws_wire::{percent_encode, sigv4};
-use fedgate_idp::{ApplicationConfig, Clock, Idp, RoleConfig, UserConfig};
+use fedgate_idp::{ApplicationConfig, Idp, RoleConfig, UserConfig};
 use fedgate_server::config::{Config, Overrides};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -330,8 +330,9 @@ async fn demo(args: DemoArgs) -> Result<(), String> {
             }],
         };
         let address = idp_config.listen;
-        let idp = Arc::new(Idp::open(idp_config, Clock::default())?);
-        api.ensure_provider(name, idp.metadata()).await?;
+        let idp = Arc::new(Idp::open(idp_config, state.clock.clone())?);
+        api.ensure_provider(name, &provider_arn(name), idp.metadata())
+            .await?;
         idps.push(Running {
             name,
             idp,
@@ -611,7 +612,7 @@ impl Api {
     }
 
     /// Registers (or re-registers) an IdP's metadata as SAML provider `name`.
-    async fn ensure_provider(&self, name: &str, metadata: &str) -> Result<(), String> {
+    async fn ensure_provider(&self, name: &str, arn: &str, metadata: &str) -> Result<(), String> {
         let created = self
             .iam_call(
                 "CreateSAMLProvider",
@@ -620,24 +621,13 @@ impl Api {
             .await?;
         match created {
             Ok(_) => Ok(()),
-            Err(refused) if refused.code == "EntityAlreadyExists" => {
-                let arn = self
-                    .iam("ListSAMLProviders", &[])
-                    .await?
-                    .split("<Arn>")
-                    .filter_map(|rest| rest.split_once("</Arn>").map(|(arn, _)| arn.to_owned()))
-                    .find(|arn| arn.ends_with(&format!(":saml-provider/{name}")))
-                    .ok_or_else(|| format!("SAML provider {name} exists but is not listed"))?;
-                self.iam(
+            Err(refused) if refused.code == "EntityAlreadyExists" => self
+                .iam(
                     "UpdateSAMLProvider",
-                    &[
-                        ("SAMLProviderArn", &arn),
-                        ("SAMLMetadataDocument", metadata),
-                    ],
+                    &[("SAMLProviderArn", arn), ("SAMLMetadataDocument", metadata)],
                 )
                 .await
-                .map(drop)
-            }
+                .map(drop),
             Err(refused) => Err(format!(
                 "CreateSAMLProvider {name}: {}: {}",
                 refused.code, refused.message
@@ -772,23 +762,16 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
 
 /// The administrator's key from the credentials file fedgate wrote on first start.
 fn read_credentials(path: &Path) -> Result<sigv4::Credential, String> {
-    let text = std::fs::read_to_string(path).map_err(|error| {
-        format!(
-            "cannot read {} ({error}): the demo configures fedgate with the administrator key written there on first start; `fedgate admin rotate-key --data-dir {}` writes a new one",
-            path.display(),
-            path.parent().map_or_else(String::new, |dir| dir.display().to_string())
-        )
-    })?;
-    let value = |key: &str| {
-        text.lines()
-            .filter_map(|line| line.split_once('='))
-            .find(|(name, _)| name.trim() == key)
-            .map(|(_, value)| value.trim().to_owned())
-            .ok_or_else(|| format!("{} has no {key}", path.display()))
-    };
+    let (access_key_id, secret_access_key) =
+        fedgate_server::startup::read_credentials_file(path).map_err(|error| {
+            format!(
+                "{error}: the demo configures fedgate with the administrator key written there on first start; `fedgate admin rotate-key --data-dir {}` writes a new one",
+                path.parent().map_or_else(String::new, |dir| dir.display().to_string())
+            )
+        })?;
     Ok(sigv4::Credential {
-        access_key_id: value("aws_access_key_id")?,
-        secret_access_key: value("aws_secret_access_key")?,
+        access_key_id,
+        secret_access_key,
     })
 }
 
@@ -899,6 +882,8 @@ async fn serve_control(listener: tokio::net::UnixListener, idps: Arc<Mutex<Vec<R
     use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
     loop {
         let Ok((stream, _)) = listener.accept().await else {
+            // Out of file descriptors, say: wait rather than spin.
+            tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
         let (reader, mut writer) = stream.into_split();
