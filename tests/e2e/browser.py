@@ -40,7 +40,27 @@ def browser_problem() -> str | None:
     return None
 
 
-class Browser:
+class PageContract:
+    """What every page says about itself (`data-page`, `data-error-code`, `data-reference` on
+    `<body>`), read through the subclass's ``body_attr``."""
+
+    def body_attr(self, name: str) -> str | None:
+        raise NotImplementedError
+
+    @property
+    def page(self) -> str | None:
+        return self.body_attr("data-page")
+
+    @property
+    def error_code(self) -> str | None:
+        return self.body_attr("data-error-code")
+
+    @property
+    def reference(self) -> str | None:
+        return self.body_attr("data-reference")
+
+
+class Browser(PageContract):
     """One headless Chromium session."""
 
     def __init__(self, *, javascript: bool = True):
@@ -73,18 +93,6 @@ class Browser:
         from selenium.webdriver.common.by import By
 
         return self.driver.find_element(By.TAG_NAME, "body").get_attribute(name)
-
-    @property
-    def page(self) -> str | None:
-        return self.body_attr("data-page")
-
-    @property
-    def error_code(self) -> str | None:
-        return self.body_attr("data-error-code")
-
-    @property
-    def reference(self) -> str | None:
-        return self.body_attr("data-reference")
 
     def field(self, name: str) -> str:
         from selenium.webdriver.common.by import By

@@ -119,9 +119,100 @@ class Databases:
                 print(f"fedgate e2e: could not drop database {name}: {e}", file=sys.stderr)
 
 
+# --- processes under test ------------------------------------------------------------------------------
+class ManagedProcess:
+    """A fedgate process a test starts and stops (`fedgate serve`, `fedgate idp`): its output is
+    appended to ``stdout_path``/``stderr_path`` per start, it is ready when ``ready_path``
+    answers 200, and it must exit with status 0 on SIGTERM.
+
+    Subclasses set ``name``, ``ready_path``, ``base_url``, ``stdout_path``, ``stderr_path``,
+    ``proc = None``, ``starts = 0`` and define ``command()`` and ``logs()``."""
+
+    name = "fedgate"
+    ready_path = "/readyz"
+    cwd: str | None = None
+
+    def env(self) -> dict:
+        return server_env()
+
+    def _before_start(self) -> None:
+        pass
+
+    def _on_ready(self) -> None:
+        pass
+
+    def _before_stop(self) -> None:
+        pass
+
+    def start(self, timeout: float = START_TIMEOUT):
+        assert self.proc is None, "already running"
+        problem = binary_problem()
+        if problem:
+            pytest.exit(problem, returncode=4)
+        self._before_start()
+        self.starts += 1
+        with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
+            for f in (out, err):
+                f.write(f"\n===== start #{self.starts}: {' '.join(self.command())}\n".encode())
+                f.flush()
+            self.proc = subprocess.Popen(self.command(), stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                         env=self.env(), cwd=self.cwd, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            rc = self.proc.poll()
+            if rc is not None:
+                self.proc = None
+                pytest.fail(f"{self.name} exited with status {rc} before it was ready\n{self.logs()}")
+            try:
+                status, _ = http_get(self.base_url + self.ready_path, timeout=1.0)
+                if status == 200:
+                    self._on_ready()
+                    return self
+                last = f"{self.ready_path} answered {status}"
+            except OSError as e:
+                last = repr(e)
+            time.sleep(0.1)
+        self._kill()
+        pytest.fail(f"{self.name} not ready within {timeout:.0f} s (last: {last})\n{self.logs()}")
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> int:
+        """SIGTERM, wait, and assert a clean exit (status 0). Returns the status."""
+        assert self.proc is not None, "not running"
+        self._before_stop()
+        proc, self.proc = self.proc, None
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            pytest.fail(f"{self.name} did not exit within {timeout:.0f} s of SIGTERM (killed)\n{self.logs()}")
+        assert rc == 0, (f"{self.name} exited with status {rc} after SIGTERM "
+                         f"({time.monotonic() - started:.1f} s)\n{self.logs()}")
+        return rc
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def _kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
 # --- the server -----------------------------------------------------------------------------------------
-class FedgateServer:
+class FedgateServer(ManagedProcess):
     """One `fedgate serve` process (restartable on the same data dir, database and port)."""
+
+    name = "fedgate serve"
 
     def __init__(self, *, data_dir: Path, log_dir: Path, database_url: str | None, env: dict | None = None,
                  port: int | None = None, extra_args: tuple[str, ...] = ()):
@@ -155,68 +246,14 @@ class FedgateServer:
         return (f"--- {self.command()}\n--- stdout (tail) {self.stdout_path}:\n{tail(self.stdout_path)}\n"
                 f"--- stderr (tail) {self.stderr_path}:\n{tail(self.stderr_path)}")
 
-    def start(self, timeout: float = START_TIMEOUT) -> "FedgateServer":
-        assert self.proc is None, "already running"
-        problem = binary_problem()
-        if problem:
-            pytest.exit(problem, returncode=4)
+    def _before_start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.starts += 1
-        with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
-            for f in (out, err):
-                f.write(f"\n===== start #{self.starts}: {' '.join(self.command())}\n".encode())
-                f.flush()
-            self.proc = subprocess.Popen(self.command(), stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                         env=self.env(), start_new_session=True)
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            rc = self.proc.poll()
-            if rc is not None:
-                self.proc = None
-                pytest.fail(f"fedgate serve exited with status {rc} before it was ready\n{self.logs()}")
-            try:
-                status, _ = http_get(self.base_url + "/readyz", timeout=1.0)
-                if status == 200:
-                    self._clients.clear()
-                    return self
-                last = f"/readyz answered {status}"
-            except OSError as e:
-                last = repr(e)
-            time.sleep(0.1)
-        self._kill()
-        pytest.fail(f"fedgate serve not ready within {timeout:.0f} s (last: {last})\n{self.logs()}")
 
-    def stop(self, timeout: float = STOP_TIMEOUT) -> int:
-        """SIGTERM, wait, and assert a clean exit (status 0). Returns the status."""
-        assert self.proc is not None, "not running"
+    def _on_ready(self) -> None:
+        self._clients.clear()
+
+    def _before_stop(self) -> None:
         self.close_clients()
-        proc, self.proc = self.proc, None
-        started = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        try:
-            rc = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            pytest.fail(f"fedgate serve did not exit within {timeout:.0f} s of SIGTERM (killed)\n{self.logs()}")
-        assert rc == 0, (f"fedgate serve exited with status {rc} after SIGTERM "
-                         f"({time.monotonic() - started:.1f} s)\n{self.logs()}")
-        return rc
-
-    def restart(self) -> "FedgateServer":
-        self.stop()
-        return self.start()
-
-    def _kill(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
 
     # -- credentials and clients
     @property

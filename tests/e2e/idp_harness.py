@@ -25,7 +25,6 @@ import math
 import os
 import re
 import shutil
-import signal
 import subprocess
 import time
 import tomllib
@@ -36,7 +35,8 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from harness import FEDGATE_BIN, START_TIMEOUT, STOP_TIMEOUT, binary_problem, server_env, tail
+from browser import PageContract
+from harness import FEDGATE_BIN, ManagedProcess, binary_problem, server_env, tail
 
 XMLSEC1 = os.environ.get("XMLSEC1", "xmlsec1")
 NS = {
@@ -164,7 +164,7 @@ class Form:
         return d
 
 
-class Page:
+class Page(PageContract):
     """An HTML answer of the IdP (or of fedgate)."""
 
     def __init__(self, response):
@@ -191,18 +191,6 @@ class Page:
 
     def body_attr(self, name: str) -> str | None:
         return self.body.get(name) if self.body is not None else None
-
-    @property
-    def page(self) -> str | None:
-        return self.body_attr("data-page")
-
-    @property
-    def error_code(self) -> str | None:
-        return self.body_attr("data-error-code")
-
-    @property
-    def reference(self) -> str | None:
-        return self.body_attr("data-reference")
 
     def field(self, name: str) -> str | None:
         if self.tree is None:
@@ -406,9 +394,12 @@ class IdpBrowser:
 
 
 # --- the IdP process ---------------------------------------------------------------------------------------
-class IdpProcess:
+class IdpProcess(ManagedProcess):
     """``fedgate idp --config <root>/idp.toml``. ``config`` is the TOML document as a dict
     (``listen`` / ``base_url`` are filled in from the port when absent)."""
+
+    name = "fedgate idp"
+    ready_path = "/healthz"
 
     def __init__(self, root: Path, config: dict, *, port: int):
         self.root = root
@@ -423,6 +414,7 @@ class IdpProcess:
         self.stderr_path = root / "stderr.log"
         self.proc: subprocess.Popen | None = None
         self.starts = 0
+        self.cwd = str(root)
 
     def command(self) -> list[str]:
         return [str(FEDGATE_BIN), "idp", "--config", str(self.config_path)]
@@ -441,62 +433,8 @@ class IdpProcess:
         self.root.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(toml_dumps(self.config))
 
-    def start(self, timeout: float = START_TIMEOUT) -> "IdpProcess":
-        assert self.proc is None, "already running"
-        problem = binary_problem()
-        if problem:
-            pytest.exit(problem, returncode=4)
+    def _before_start(self) -> None:
         self.write_config()
-        self.starts += 1
-        with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
-            for f in (out, err):
-                f.write(f"\n===== start #{self.starts}: {' '.join(self.command())}\n".encode())
-                f.flush()
-            self.proc = subprocess.Popen(self.command(), stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                         env=server_env(), cwd=str(self.root), start_new_session=True)
-        import requests
-
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            rc = self.proc.poll()
-            if rc is not None:
-                self.proc = None
-                pytest.fail(f"fedgate idp exited with status {rc} before it was ready\n{self.logs()}")
-            try:
-                r = requests.get(self.base_url + "/healthz", timeout=2)
-                if r.status_code == 200:
-                    return self
-                last = f"/healthz answered {r.status_code}"
-            except requests.RequestException as e:
-                last = repr(e)
-            time.sleep(0.1)
-        self._kill()
-        pytest.fail(f"fedgate idp not ready within {timeout:.0f} s (last: {last})\n{self.logs()}")
-
-    def stop(self, timeout: float = STOP_TIMEOUT) -> int:
-        """SIGTERM, wait, and assert a clean exit (status 0), as for `fedgate serve`."""
-        assert self.proc is not None, "not running"
-        proc, self.proc = self.proc, None
-        proc.send_signal(signal.SIGTERM)
-        try:
-            rc = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            pytest.fail(f"fedgate idp did not exit within {timeout:.0f} s of SIGTERM (killed)\n{self.logs()}")
-        assert rc == 0, f"fedgate idp exited with status {rc} after SIGTERM\n{self.logs()}"
-        return rc
-
-    def _kill(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
 
     def browser(self, **kw) -> IdpBrowser:
         return IdpBrowser(self.base_url, **kw)
