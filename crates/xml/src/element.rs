@@ -77,9 +77,16 @@ impl<'a, 'input> Element<'a, 'input> {
         self.local_name() == local_name && self.namespace() == Some(namespace)
     }
 
-    /// The value of the unqualified attribute `name`.
+    /// The value of the unqualified attribute `name` (in no namespace).
+    ///
+    /// Not roxmltree's `attribute(&str)`, which matches the local name in *any* namespace:
+    /// `<Assertion xmlns:a="…" a:ID="x" ID="y">` would give `x`, while the ID index
+    /// ([`crate::Document::element_by_id`]) knows the element as `y`. Both must agree.
     pub fn attribute(&self, name: &str) -> Option<&'a str> {
-        self.node.attribute(name)
+        self.node
+            .attributes()
+            .find(|attribute| attribute.namespace().is_none() && attribute.name() == name)
+            .map(|attribute| attribute.value())
     }
 
     /// The value of the attribute `{namespace}name`.

@@ -397,3 +397,17 @@ proptest::proptest! {
         }
     }
 }
+
+/// Found by the `xml_parse` fuzz target: a namespaced `a:ID` is not the `ID` attribute, for
+/// `Element::attribute` as for the ID index.
+#[test]
+fn attribute_reads_only_the_unqualified_attribute() {
+    let doc = parse(r#"<r xmlns:a="urn:x" a:ID="evil" ID="good"/>"#).unwrap();
+    let root = doc.root_element();
+    assert_eq!(root.attribute("ID"), Some("good"));
+    assert_eq!(doc.element_by_id("good"), Some(root));
+    assert_eq!(doc.element_by_id("evil"), None);
+    let doc = parse(r#"<r xmlns:a="(n:b" xmlns:b="ur" a:ID="3" b:i="x4"/>"#).unwrap();
+    assert_eq!(doc.root_element().attribute("ID"), None);
+    assert_eq!(doc.root_element().attribute_ns("(n:b", "ID"), Some("3"));
+}
